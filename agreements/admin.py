@@ -1,0 +1,161 @@
+"""Admin for the administrator: organisations, people and (read-mostly) agreements."""
+
+from django.contrib import admin
+from django.contrib.auth import get_user_model
+from django.contrib.auth.admin import UserAdmin
+from django.utils.translation import gettext_lazy as _
+
+from .models import Agreement, FurtherDefinition, Membership, Organisation
+
+
+class MembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["user"]
+
+
+@admin.register(Organisation)
+class OrganisationAdmin(admin.ModelAdmin):
+    list_display = ["name", "created_at"]
+    search_fields = ["name"]
+    inlines = [MembershipInline]
+
+
+@admin.register(Membership)
+class MembershipAdmin(admin.ModelAdmin):
+    list_display = ["user", "organisation", "role", "job_title"]
+    list_filter = ["role", "organisation"]
+    search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]
+    list_select_related = ["user", "organisation"]
+    autocomplete_fields = ["user", "organisation"]
+
+
+class FurtherDefinitionInline(admin.TabularInline):
+    model = FurtherDefinition
+    extra = 0
+
+
+@admin.register(Agreement)
+class AgreementAdmin(admin.ModelAdmin):
+    list_display = [
+        "__str__",
+        "organisation",
+        "status",
+        "start_date",
+        "end_date",
+        "marketing_representative",
+        "sales_representative",
+        "updated_at",
+    ]
+    list_filter = ["status", "organisation", "start_date"]
+    search_fields = ["organisation__name", "geographic_unit", "group_subgroup", "system_name"]
+    list_select_related = ["organisation", "marketing_representative", "sales_representative"]
+    date_hierarchy = "start_date"
+    readonly_fields = ["status", "revision", "created_at", "created_by", "updated_at", "updated_by"]
+    autocomplete_fields = ["organisation", "marketing_representative", "sales_representative"]
+    inlines = [FurtherDefinitionInline]
+    fieldsets = [
+        (None, {"fields": ["organisation", "status", "revision", "renews"]}),
+        (
+            _("2. Geltungsbereich"),
+            {"fields": ["start_date", "end_date", "geographic_unit", "group_subgroup"]},
+        ),
+        (
+            _("3. Parteien"),
+            {
+                "fields": [
+                    "marketing_function",
+                    "marketing_representative",
+                    "sales_function",
+                    "sales_representative",
+                ]
+            },
+        ),
+        (_("4. Rahmen"), {"fields": ["system_name", "system_created_on"]}),
+        (
+            _("5. Definitionen"),
+            {
+                "classes": ["collapse"],
+                "fields": [
+                    "definition_visits",
+                    "definition_contacts",
+                    "definition_leads",
+                    "definition_prospects",
+                    "definition_mql",
+                    "definition_sql",
+                    ("rate_x_stage", "rate_y_stage"),
+                    "definition_rate_xy",
+                    "rate_z_stage",
+                    "definition_rate_yz",
+                    "definition_close_rate",
+                    "definition_attribution",
+                    "definition_deal_stages",
+                    "definition_closed_won",
+                    "definition_revenue",
+                ],
+            },
+        ),
+        (
+            _("6./7. Zielsetzungen und Metriken"),
+            {
+                "fields": [
+                    ("sql_target", "sql_period"),
+                    "response_time_hours",
+                    "report_back",
+                    ("metric_sql", "metric_revenue", "metric_other"),
+                ]
+            },
+        ),
+        (
+            _("8. Verantwortungsbereiche"),
+            {
+                "fields": [
+                    ("marketing_responsible", "marketing_deputy"),
+                    ("sales_responsible", "sales_deputy"),
+                ]
+            },
+        ),
+        (
+            _("9.–11. Reporting, Performance-Optimierung, Erneuerung"),
+            {
+                "fields": [
+                    ("reporting_channel", "reporting_channel_other"),
+                    ("reporting_audience", "reporting_audience_other"),
+                    "exchange_interval",
+                    "renewal_date",
+                ]
+            },
+        ),
+        (
+            _("Anhang: Funnel"),
+            {
+                "fields": [
+                    "funnel_visits",
+                    "funnel_target_accounts",
+                    "funnel_mql",
+                    "funnel_prospects",
+                    "funnel_sql",
+                    "funnel_customers",
+                ]
+            },
+        ),
+        (_("Verlauf"), {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+    ]
+
+
+User = get_user_model()
+
+
+class UserMembershipInline(admin.TabularInline):
+    model = Membership
+    extra = 0
+    autocomplete_fields = ["organisation"]
+
+
+admin.site.unregister(User)
+
+
+@admin.register(User)
+class PortalUserAdmin(UserAdmin):
+    inlines = [UserMembershipInline]
+    list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]

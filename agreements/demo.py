@@ -1,0 +1,176 @@
+"""Demo data: the Muster AG, its three leads, an administrator and one complete SLA.
+
+For local use only (``make run``): the accounts share the password ``demo``. Loading
+twice changes nothing, so ``make run`` may call it every time.
+"""
+
+import datetime
+
+from django.contrib.auth import get_user_model
+from django.db import transaction
+
+from .enums import (
+    ExchangeInterval,
+    FunnelStage,
+    ReportBack,
+    ReportingAudience,
+    ReportingChannel,
+    Role,
+    SqlPeriod,
+)
+from .models import Agreement, FurtherDefinition, Membership, Organisation
+
+DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password, refused in production
+
+PEOPLE = (
+    # username, first name, last name, role, job title
+    ("marketing", "Anna", "Keller", Role.MARKETING, "Leiterin Inbound Marketing"),
+    ("sales", "Marco", "Brunner", Role.SALES, "Leiter Inbound Sales"),
+    ("management", "Claudia", "Meier", Role.MANAGEMENT, "CEO"),
+)
+
+FUNNEL = {
+    FunnelStage.VISITS: 34_000,
+    FunnelStage.TARGET_ACCOUNTS: 450,
+    FunnelStage.MQL: 570,
+    FunnelStage.PROSPECTS: 290,
+    FunnelStage.SQL: 260,
+    FunnelStage.CUSTOMERS: 200,
+}
+
+
+@transaction.atomic
+def load_demo() -> Agreement:
+    """Create what is missing of the demo data and return the demo SLA."""
+    User = get_user_model()
+    organisation, _ = Organisation.objects.get_or_create(name="Muster AG")
+    users = {}
+    for username, first_name, last_name, role, job_title in PEOPLE:
+        user, created = User.objects.get_or_create(
+            username=username,
+            defaults={
+                "first_name": first_name,
+                "last_name": last_name,
+                "email": f"{username}@muster.example",
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        Membership.objects.get_or_create(
+            user=user, organisation=organisation, defaults={"role": role, "job_title": job_title}
+        )
+        users[role] = user
+
+    admin, created = User.objects.get_or_create(
+        username="admin",
+        defaults={"email": "admin@muster.example", "is_staff": True, "is_superuser": True},
+    )
+    if created:
+        admin.set_password(DEMO_PASSWORD)
+        admin.save(update_fields=["password"])
+
+    agreement = Agreement.objects.filter(
+        organisation=organisation, start_date=datetime.date(2027, 1, 1)
+    ).first()
+    if agreement is None:
+        agreement = _create_agreement(organisation, users)
+    return agreement
+
+
+def _create_agreement(organisation, users) -> Agreement:
+    marketing, sales = users[Role.MARKETING], users[Role.SALES]
+    agreement = Agreement(
+        organisation=organisation,
+        created_by=marketing,
+        updated_by=sales,
+        start_date=datetime.date(2027, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+        geographic_unit="Deutschschweiz",
+        group_subgroup="Division Industriekunden, Untergruppe KMU",
+        marketing_function="Inbound Marketing",
+        marketing_representative=marketing,
+        sales_function="Inbound Sales",
+        sales_representative=sales,
+        system_name="Muster Inbound Playbook 2027",
+        system_created_on=datetime.date(2026, 11, 16),
+        definition_visits=(
+            "alle Sitzungen auf muster.ch und den Kampagnen-Landingpages, gemessen in HubSpot, "
+            "ohne interne Zugriffe und Bots"
+        ),
+        definition_contacts=(
+            "alle Personen mit gültiger geschäftlicher E-Mail-Adresse im CRM, die mindestens "
+            "ein Formular ausgefüllt oder einen Inhalt heruntergeladen haben"
+        ),
+        definition_leads=(
+            "Contacts, die einem Unternehmen aus der Zielkundenliste zugeordnet sind und ein "
+            "Kaufinteresse zeigen"
+        ),
+        definition_prospects=(
+            "Leads, mit denen Sales ein erstes Gespräch geführt und einen konkreten Bedarf "
+            "festgestellt hat"
+        ),
+        definition_mql=(
+            "Leads mit einem Lead-Score von mindestens 60 Punkten, die zum Idealkundenprofil passen"
+        ),
+        definition_sql=(
+            "MQL, die Sales nach Prüfung von Budget, Entscheidungskompetenz, Bedarf und "
+            "Zeitplan angenommen hat"
+        ),
+        rate_x_stage=FunnelStage.MQL,
+        rate_y_stage=FunnelStage.SQL,
+        definition_rate_xy=(
+            "der Anteil der MQL eines Monats, die innerhalb von 30 Tagen von Sales als SQL "
+            "angenommen werden"
+        ),
+        rate_z_stage=FunnelStage.CUSTOMERS,
+        definition_rate_yz=(
+            "der Anteil der SQL eines Quartals, die innerhalb von 90 Tagen zu Kunden werden"
+        ),
+        definition_close_rate=(
+            "das Verhältnis der gewonnenen Deals zu allen abgeschlossenen Deals (gewonnen und "
+            "verloren) einer Periode"
+        ),
+        definition_attribution=(
+            "die Zuordnung des Umsatzes zu den Marketing-Interaktionen eines Deals nach dem "
+            "U-förmigen Modell: je 40 % auf erste und letzte Interaktion, 20 % auf die übrigen"
+        ),
+        definition_deal_stages=(
+            "Termin vereinbart, Bedarf qualifiziert, Angebot gesendet, Verhandlung, "
+            "Closed-Won und Closed-Lost"
+        ),
+        definition_closed_won=(
+            "Deals mit unterzeichnetem Auftrag oder Vertrag und im CRM erfasster Auftragssumme."
+        ),
+        definition_revenue=(
+            "der fakturierte Netto-Umsatz (ohne MWST) der ersten zwölf Monate eines "
+            "gewonnenen Deals"
+        ),
+        sql_target=65,
+        sql_period=SqlPeriod.QUARTER,
+        response_time_hours=24,
+        report_back=ReportBack.BOTH,
+        metric_sql=True,
+        metric_revenue=True,
+        marketing_responsible="Anna Keller",
+        marketing_deputy="Lukas Frei",
+        sales_responsible="Marco Brunner",
+        sales_deputy="Sandra Huber",
+        reporting_channel=ReportingChannel.HUBSPOT_MARKETING,
+        reporting_audience=ReportingAudience.EXECUTIVE_BOARD,
+        exchange_interval=ExchangeInterval.MONTHLY,
+        renewal_date=datetime.date(2027, 12, 1),
+        **{stage.field_name: figure for stage, figure in FUNNEL.items()},
+    )
+    agreement.full_clean()
+    agreement.save()
+    FurtherDefinition.objects.create(
+        agreement=agreement,
+        position=1,
+        term="Target Accounts",
+        text=(
+            "die Unternehmen der Zielkundenliste, die Marketing und Sales jedes Jahr "
+            "gemeinsam festlegen"
+        ),
+    )
+    return agreement

@@ -1,0 +1,403 @@
+"""The values that fill the SLA template, formatted the Swiss way.
+
+``SlaDocument`` turns an ``Agreement`` into what ``templates/agreements/document.html``
+needs: every placeholder of the template as a ``Slot`` that renders either the escaped
+value or, while it is empty, the template's own placeholder marked as missing. The same
+slots answer "what is still missing, and in which wizard step is it filled".
+
+The document is always German, whatever language the interface speaks, so the values
+are formatted here and not by the active locale.
+"""
+
+from __future__ import annotations
+
+import datetime
+from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
+
+from django.utils.html import escape, format_html
+from django.utils.safestring import SafeString
+
+from .enums import (
+    EXCHANGE_INTERVAL_ADJECTIVE,
+    REPORT_BACK_DOCUMENT,
+    REPORTING_AUDIENCE_DOCUMENT,
+    REPORTING_CHANNEL_DOCUMENT,
+    SQL_PERIOD_DOCUMENT,
+    FunnelStage,
+    Party,
+    ReportingAudience,
+    ReportingChannel,
+)
+
+TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
+DOTS = "……"  # the template's blank for a definition or a figure
+NBSP = "\u00a0"
+
+
+def swiss_number(value: int) -> str:
+    """34000 -> "34’000", the Swiss typographic apostrophe as thousands separator."""
+    return f"{value:,}".replace(",", "’")
+
+
+def swiss_date(value: datetime.date) -> str:
+    return value.strftime("%d.%m.%Y")
+
+
+def swiss_percent(value: Decimal) -> str:
+    """Decimal("45.63") -> "45,6 %" (one decimal, no-break space before the sign)."""
+    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
+    whole, _, tenth = f"{rounded:,.1f}".partition(".")
+    return f"{whole.replace(',', '’')},{tenth}{NBSP}%"
+
+
+def conversion_rate(upper: int | None, lower: int | None) -> Decimal | None:
+    """The share of ``upper`` that reaches ``lower``, in percent; None when undefined."""
+    if not upper or lower is None:
+        return None
+    return Decimal(lower) * 100 / Decimal(upper)
+
+
+def german_list(items: list[str]) -> str:
+    """["a", "b", "c"] -> "a, b und c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " und " + items[-1]
+
+
+# The wizard steps, in order. The review step fills nothing of its own.
+STEPS = (
+    ("grunddaten", "Grunddaten & Geltungsbereich"),
+    ("parteien", "Parteien"),
+    ("rahmen", "Rahmen"),
+    ("definitionen", "Definitionen"),
+    ("ziele", "Zielsetzungen & Metriken"),
+    ("verantwortung", "Verantwortung"),
+    ("reporting", "Reporting & Erneuerung"),
+    ("funnel", "Funnel (Anhang)"),
+)
+
+
+@dataclass(frozen=True)
+class Slot:
+    """One placeholder of the template and the value that replaces it."""
+
+    placeholder: str
+    label: str  # what the missing list calls it
+    step: str  # the wizard step that fills it
+    text: str  # empty while missing
+
+    @property
+    def missing(self) -> bool:
+        return not self.text
+
+    @property
+    def plain(self) -> str:
+        return self.text or self.placeholder
+
+    def __html__(self) -> SafeString:
+        if self.missing:
+            return format_html(
+                '<mark class="placeholder" title="Fehlt: {}">{}</mark>',
+                self.label,
+                self.placeholder,
+            )
+        return escape(self.text)
+
+    # Django's templates call str() before escaping: hand them the safe HTML.
+    __str__ = __html__
+
+
+@dataclass(frozen=True)
+class FunnelRow:
+    stage: FunnelStage
+    figure: Slot
+    rate_from_previous: str | None  # "126,7 %", "–" when undefined, None for the first stage
+
+    @property
+    def phase(self) -> str:
+        return self.stage.phase
+
+    @property
+    def label(self) -> str:
+        return self.stage.document_label
+
+
+@dataclass(frozen=True)
+class SignatureLine:
+    party: Party
+    representative: str
+    job_title: str
+    signed: str  # "Name / Datum" once signed; empty until then
+
+
+class SlaDocument:
+    """Everything ``document.html`` prints, computed once per render."""
+
+    def __init__(self, agreement, further_definitions=None):
+        self.agreement = agreement
+        self.slots: dict[str, Slot] = {}
+        a = agreement
+        self._add("firma", "[FIRMA]", "Firma", "grunddaten", a.organisation.name)
+
+        # 2. Geltungsbereich, repeated in 11. Erneuerung
+        self._add("start_date", "[START_DATUM]", "Startdatum", "grunddaten", _date(a.start_date))
+        self._add("end_date", "[END_DATUM]", "Enddatum", "grunddaten", _date(a.end_date))
+        self._add(
+            "geographic_unit",
+            "[WIRKUNGSBEREICH GEOGRAFISCH]",
+            "Geschäftseinheit (geografisch)",
+            "grunddaten",
+            a.geographic_unit,
+        )
+        self._add(
+            "group_subgroup",
+            "[GRUPPE_UNTERGRUPPE]",
+            "Gruppe / Untergruppe",
+            "grunddaten",
+            a.group_subgroup,
+        )
+
+        # 3. Parteien
+        for party, placeholder in ((Party.MARKETING, "[INBOUND_MARKETING]"),
+                                   (Party.SALES, "[INBOUND_SALES]")):  # fmt: skip
+            self._add(
+                f"{party.value}_function",
+                placeholder,
+                f"Funktion {party.label}",
+                "parteien",
+                getattr(a, f"{party.value}_function"),
+            )
+            self._add(
+                f"{party.value}_representative",
+                "[NAME]",
+                f"Vertretung {party.label}",
+                "parteien",
+                _full_name(a.representative(party)),
+            )
+
+        # 4. Rahmen
+        system = a.system_name
+        if system and getattr(a, "framework_document", None):
+            system = f"{system} (Dokument im Anhang)"
+        self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", "System", "rahmen", system)
+        self._add(
+            "system_created_on",
+            "[ERSTELLUNGSDATUM]",
+            "Erstellungsdatum des Systems",
+            "rahmen",
+            _date(a.system_created_on),
+        )
+
+        # 5. Definitionen
+        for name, label, period_follows in DEFINITIONS:
+            text = getattr(a, name)
+            self._add(
+                name,
+                DOTS,
+                f"Definition {label}",
+                "definitionen",
+                _sentence(text) if period_follows else text,
+            )
+        x, y, z = (_stage_label(s) for s in (a.rate_x_stage, a.rate_y_stage, a.rate_z_stage))
+        self._add("rate_xy", "[X zu Y]", "Stufen X und Y", "definitionen", _pair(x, y))
+        self._add("rate_yz", "[Y zu Z]", "Stufen Y und Z", "definitionen", _pair(y, z))
+        if further_definitions is None:
+            further_definitions = list(a.further_definitions.all()) if a.pk else []
+        self.further_definitions = [
+            (escape(d.term), Slot(DOTS, f"Definition {d.term}", "definitionen", _sentence(d.text)))
+            for d in further_definitions
+        ]
+
+        # 6. Zielsetzungen
+        self._add(
+            "sql_target",
+            "[ANZAHL]",
+            "Anzahl SQL",
+            "ziele",
+            swiss_number(a.sql_target) if a.sql_target is not None else "",
+        )
+        self._add(
+            "sql_period",
+            "[ZEITRAUM]",
+            "Zeitraum",
+            "ziele",
+            SQL_PERIOD_DOCUMENT.get(a.sql_period, ""),
+        )
+        hours = a.response_time_hours
+        self._add(
+            "response_time",
+            "[STUNDEN]",
+            "Bearbeitungszeit",
+            "ziele",
+            "" if hours is None else f"{hours} Stunde" if hours == 1 else f"{hours} Stunden",
+        )
+        self._add(
+            "report_back",
+            "[UMSATZ/ATTRIBUTION]",
+            "Meldung nach Abschluss",
+            "ziele",
+            REPORT_BACK_DOCUMENT.get(a.report_back, ""),
+        )
+
+        # 7. Metriken
+        metrics = [
+            word
+            for flag, word in ((a.metric_sql, "SQL-Metriken"), (a.metric_revenue, "Umsatz"))
+            if flag
+        ]
+        if a.metric_other.strip():
+            metrics.append(a.metric_other.strip())
+        self._add("metrics", "[SQL METRIKEN, UMSATZ]", "Metriken", "ziele", german_list(metrics))
+
+        # 8. Verantwortungsbereiche
+        for party in Party:
+            self._add(
+                f"{party.value}_responsible",
+                "[NAME]",
+                f"Verantwortung {party.label}",
+                "verantwortung",
+                getattr(a, f"{party.value}_responsible"),
+            )
+            self._add(
+                f"{party.value}_deputy",
+                "[STELLVERTRETUNG]",
+                f"Stellvertretung {party.label}",
+                "verantwortung",
+                getattr(a, f"{party.value}_deputy"),
+            )
+
+        # 9. Reporting, 10. Performance-Optimierung, 11. Erneuerung
+        channel = (
+            a.reporting_channel_other
+            if a.reporting_channel == ReportingChannel.OTHER
+            else REPORTING_CHANNEL_DOCUMENT.get(a.reporting_channel, "")
+        )
+        self._add(
+            "reporting_channel",
+            "[HUBSPOT MARKETING/SALES DASHBOARD/PPT/TOOL]",
+            "Reporting-Kanal",
+            "reporting",
+            channel,
+        )
+        audience = (
+            a.reporting_audience_other
+            if a.reporting_audience == ReportingAudience.OTHER
+            else REPORTING_AUDIENCE_DOCUMENT.get(a.reporting_audience, "")
+        )
+        self._add(
+            "reporting_audience",
+            "[LEITUNGSEBENE/GESCHÄFTSLEITUNG]",
+            "Reporting zu Handen",
+            "reporting",
+            audience,
+        )
+        self._add(
+            "exchange_interval",
+            "[INTERVALL]",
+            "Intervall des Austauschs",
+            "reporting",
+            EXCHANGE_INTERVAL_ADJECTIVE.get(a.exchange_interval, ""),
+        )
+        self._add(
+            "renewal_date",
+            "[ERNEUERUNGSDATUM]",
+            "Erneuerungsdatum",
+            "reporting",
+            _date(a.renewal_date),
+        )
+
+        # Anhang
+        self.funnel: list[FunnelRow] = []
+        previous = None
+        for index, stage in enumerate(FunnelStage):
+            figure = a.funnel_figure(stage)
+            slot = self._add(
+                stage.field_name,
+                DOTS,
+                f"Funnel {stage.phase} {stage.document_label}".replace("  ", " "),
+                "funnel",
+                "" if figure is None else swiss_number(figure),
+            )
+            rate = None
+            if index:
+                value = conversion_rate(previous, figure)
+                rate = "–" if value is None else swiss_percent(value)
+            self.funnel.append(FunnelRow(stage, slot, rate))
+            previous = figure
+
+        self.signature_lines = [
+            SignatureLine(
+                party=party,
+                representative=_full_name(a.representative(party)),
+                job_title="",
+                signed="",
+            )
+            for party in Party
+        ]
+
+    def _add(self, name: str, placeholder: str, label: str, step: str, text) -> Slot:
+        slot = Slot(placeholder, label, step, (text or "").strip())
+        self.slots[name] = slot
+        return slot
+
+    def __getitem__(self, name: str) -> Slot:
+        return self.slots[name]
+
+    @property
+    def title(self) -> str:
+        return f"{TITLE} {self.slots['firma'].plain}"
+
+    @property
+    def missing(self) -> list[Slot]:
+        """What an author still has to fill, in the order of the document."""
+        slots = list(self.slots.values())
+        slots += [slot for _, slot in self.further_definitions]
+        return [slot for slot in slots if slot.missing]
+
+    @property
+    def is_complete(self) -> bool:
+        return not self.missing
+
+
+# (field, label, whether the template's sentence ends with its own full stop). The
+# template's "Als „Closed-Won“ gelten ……" has none, so the author's text keeps its own.
+DEFINITIONS = (
+    ("definition_visits", "Visits", True),
+    ("definition_contacts", "Contacts", True),
+    ("definition_leads", "Leads", True),
+    ("definition_prospects", "Prospects", True),
+    ("definition_mql", "MQL", True),
+    ("definition_sql", "SQL", True),
+    ("definition_rate_xy", "Conversion Rate X zu Y", True),
+    ("definition_rate_yz", "Conversion Rate Y zu Z", True),
+    ("definition_close_rate", "Close-Rate", True),
+    ("definition_attribution", "Attribution", True),
+    ("definition_deal_stages", "DEAL-Stages", True),
+    ("definition_closed_won", "„Closed-Won“", False),
+    ("definition_revenue", "Umsatz", True),
+)
+
+
+def _date(value: datetime.date | None) -> str:
+    return swiss_date(value) if value else ""
+
+
+def _full_name(user) -> str:
+    if user is None:
+        return ""
+    return user.get_full_name() or user.get_username()
+
+
+def _sentence(text: str) -> str:
+    """A definition without its final full stop: the template's sentence supplies it."""
+    text = (text or "").strip()
+    return text[:-1].rstrip() if text.endswith(".") and not text.endswith("..") else text
+
+
+def _stage_label(value: str) -> str:
+    return str(FunnelStage(value).label) if value else ""
+
+
+def _pair(upper: str, lower: str) -> str:
+    return f"{upper} zu {lower}" if upper and lower else ""

@@ -1,0 +1,345 @@
+"""The data of an SLA between Marketing and Sales.
+
+An ``Agreement`` holds every value the template asks for, section by section, as typed
+fields: that keeps the wizard's forms plain ModelForms, the admin useful and the frozen
+snapshot of a submitted agreement a simple dict. Fields may be empty while the agreement
+is a draft; what is still missing is answered by ``agreements.document``.
+"""
+
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+from django.utils.translation import gettext_lazy as _
+
+from .enums import (
+    AgreementStatus,
+    ExchangeInterval,
+    FunnelStage,
+    Party,
+    ReportBack,
+    ReportingAudience,
+    ReportingChannel,
+    Role,
+    SqlPeriod,
+)
+
+
+class Organisation(models.Model):
+    """The company whose Marketing and Sales agree (the template's ``[FIRMA]``)."""
+
+    name = models.CharField(_("Name"), max_length=200, unique=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = _("Organisation")
+        verbose_name_plural = _("Organisationen")
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class MembershipQuerySet(models.QuerySet):
+    def with_role(self, role: Role) -> "MembershipQuerySet":
+        return self.filter(role=role)
+
+
+class Membership(models.Model):
+    """A person's place in an organisation: marketing, sales or management."""
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.CASCADE, related_name="memberships"
+    )
+    role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
+    job_title = models.CharField(
+        _("Funktion"),
+        max_length=200,
+        blank=True,
+        help_text=_("Wie die Person im Unterschriftenblock bezeichnet wird."),
+    )
+
+    objects = MembershipQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["organisation__name", "role", "user__last_name", "user__first_name"]
+        verbose_name = _("Mitgliedschaft")
+        verbose_name_plural = _("Mitgliedschaften")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["user", "organisation"], name="membership_one_role_per_organisation"
+            ),
+            models.CheckConstraint(condition=Q(role__in=Role.values), name="membership_role_valid"),
+        ]
+
+    def __str__(self) -> str:
+        name = self.user.get_full_name() or self.user.get_username()
+        return f"{name} ({self.get_role_display()}, {self.organisation})"
+
+
+class AgreementQuerySet(models.QuerySet):
+    def drafts(self) -> "AgreementQuerySet":
+        return self.filter(status=AgreementStatus.DRAFT)
+
+    def for_organisation(self, organisation: Organisation) -> "AgreementQuerySet":
+        return self.filter(organisation=organisation)
+
+    def visible_to(self, user) -> "AgreementQuerySet":
+        """Agreements of the organisations the user belongs to."""
+        if not user.is_authenticated:
+            return self.none()
+        return self.filter(organisation__memberships__user=user).distinct()
+
+
+def rate_stage_field(verbose_name):
+    return models.CharField(verbose_name, max_length=20, choices=FunnelStage.choices, blank=True)
+
+
+def definition_field(verbose_name):
+    return models.TextField(verbose_name, blank=True)
+
+
+def funnel_field(verbose_name):
+    return models.PositiveIntegerField(verbose_name, null=True, blank=True)
+
+
+class Agreement(models.Model):
+    """One SLA between the Marketing and Sales of an organisation, for one period."""
+
+    organisation = models.ForeignKey(
+        Organisation, on_delete=models.PROTECT, related_name="agreements"
+    )
+    status = models.CharField(
+        _("Status"),
+        max_length=30,
+        choices=AgreementStatus.choices,
+        default=AgreementStatus.DRAFT,
+        editable=False,
+    )
+    # Raised by every saved change: a save based on an older revision is refused.
+    revision = models.PositiveIntegerField(_("Revision"), default=1, editable=False)
+    renews = models.OneToOneField(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        verbose_name=_("Erneuert"),
+    )
+
+    # 2. Geltungsbereich
+    start_date = models.DateField(_("Gültig ab"), null=True, blank=True)
+    end_date = models.DateField(_("Gültig bis"), null=True, blank=True)
+    geographic_unit = models.CharField(
+        _("Geschäftseinheit (geografisch)"), max_length=200, blank=True
+    )
+    group_subgroup = models.CharField(_("Gruppe / Untergruppe"), max_length=200, blank=True)
+
+    # 3. Parteien
+    marketing_function = models.CharField(
+        _("Funktion Marketing"), max_length=200, blank=True, default="Inbound Marketing"
+    )
+    marketing_representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Vertretung Marketing"),
+    )
+    sales_function = models.CharField(
+        _("Funktion Sales"), max_length=200, blank=True, default="Inbound Sales"
+    )
+    sales_representative = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Vertretung Sales"),
+    )
+
+    # 4. Rahmen
+    system_name = models.CharField(
+        _("Inbound Marketing & Sales System"), max_length=200, blank=True
+    )
+    system_created_on = models.DateField(_("Erstellt am"), null=True, blank=True)
+
+    # 5. Definitionen (the 13 standard terms, in the template's order)
+    definition_visits = definition_field(_("Visits"))
+    definition_contacts = definition_field(_("Contacts"))
+    definition_leads = definition_field(_("Leads"))
+    definition_prospects = definition_field(_("Prospects"))
+    definition_mql = definition_field(_("Marketing-qualifizierte Leads (MQL)"))
+    definition_sql = definition_field(_("Sales-qualifizierte Leads (SQL)"))
+    rate_x_stage = rate_stage_field(_("Conversion Rate 1: von (X)"))
+    rate_y_stage = rate_stage_field(_("Conversion Rate 1: zu (Y)"))
+    definition_rate_xy = definition_field(_("Conversion Rate X zu Y"))
+    rate_z_stage = rate_stage_field(_("Conversion Rate 2: zu (Z)"))
+    definition_rate_yz = definition_field(_("Conversion Rate Y zu Z"))
+    definition_close_rate = definition_field(_("Close-Rate"))
+    definition_attribution = definition_field(_("Attribution"))
+    definition_deal_stages = definition_field(_("DEAL-Stages"))
+    definition_closed_won = definition_field(_("„Closed-Won“"))
+    definition_revenue = definition_field(_("Umsatz"))
+
+    # 6. Zielsetzungen
+    sql_target = models.PositiveIntegerField(_("Anzahl SQL"), null=True, blank=True)
+    sql_period = models.CharField(
+        _("Zeitraum"), max_length=20, choices=SqlPeriod.choices, blank=True
+    )
+    response_time_hours = models.PositiveSmallIntegerField(
+        _("Bearbeitung innerhalb (Stunden)"), null=True, blank=True
+    )
+    report_back = models.CharField(
+        _("Sales meldet nach Abschluss"), max_length=20, choices=ReportBack.choices, blank=True
+    )
+
+    # 7. Metriken
+    metric_sql = models.BooleanField(_("SQL-Metriken"), default=False)
+    metric_revenue = models.BooleanField(_("Umsatz"), default=False)
+    metric_other = models.CharField(_("Weitere Metriken"), max_length=300, blank=True)
+
+    # 8. Verantwortungsbereiche
+    marketing_responsible = models.CharField(
+        _("Verantwortung Marketing"), max_length=200, blank=True
+    )
+    marketing_deputy = models.CharField(_("Stellvertretung Marketing"), max_length=200, blank=True)
+    sales_responsible = models.CharField(_("Verantwortung Sales"), max_length=200, blank=True)
+    sales_deputy = models.CharField(_("Stellvertretung Sales"), max_length=200, blank=True)
+
+    # 9. Reporting
+    reporting_channel = models.CharField(
+        _("Reporting über"), max_length=30, choices=ReportingChannel.choices, blank=True
+    )
+    reporting_channel_other = models.CharField(_("Anderes Tool"), max_length=200, blank=True)
+    reporting_audience = models.CharField(
+        _("Zu Handen"), max_length=30, choices=ReportingAudience.choices, blank=True
+    )
+    reporting_audience_other = models.CharField(_("Andere Stelle"), max_length=200, blank=True)
+
+    # 10. Performance-Optimierung
+    exchange_interval = models.CharField(
+        _("Austausch"), max_length=20, choices=ExchangeInterval.choices, blank=True
+    )
+
+    # 11. Erneuerung
+    renewal_date = models.DateField(_("Erneuerung per"), null=True, blank=True)
+
+    # Anhang: the funnel. Conversion rates are derived from these, never stored.
+    funnel_visits = funnel_field(_("ATTRACT – Visits"))
+    funnel_target_accounts = funnel_field(_("IDENTIFY – Target Accounts"))
+    funnel_mql = funnel_field(_("CONVERT – Marketing Qualified Leads"))
+    funnel_prospects = funnel_field(_("CONNECT – Prospects"))
+    funnel_sql = funnel_field(_("Sales Qualified Leads"))
+    funnel_customers = funnel_field(_("CLOSE – Customers"))
+
+    created_at = models.DateTimeField(_("Erstellt am"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("Erstellt von"),
+    )
+    updated_at = models.DateTimeField(_("Geändert am"), auto_now=True)
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("Geändert von"),
+    )
+
+    objects = AgreementQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-start_date", "-updated_at"]
+        verbose_name = _("Leistungsvereinbarung")
+        verbose_name_plural = _("Leistungsvereinbarungen")
+        indexes = [models.Index(fields=["organisation", "status", "-updated_at"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(status__in=AgreementStatus.values), name="agreement_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(end_date__isnull=True)
+                | Q(end_date__gt=F("start_date")),
+                name="agreement_end_after_start",
+                violation_error_message=_("Das Enddatum muss nach dem Startdatum liegen."),
+            ),
+            models.CheckConstraint(
+                condition=Q(start_date__isnull=True)
+                | Q(renewal_date__isnull=True)
+                | Q(renewal_date__gt=F("start_date")),
+                name="agreement_renewal_after_start",
+                violation_error_message=_("Das Erneuerungsdatum muss nach dem Startdatum liegen."),
+            ),
+            models.CheckConstraint(
+                condition=Q(response_time_hours__isnull=True) | Q(response_time_hours__gt=0),
+                name="agreement_response_time_positive",
+                violation_error_message=_("Die Bearbeitungszeit muss mindestens 1 Stunde sein."),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        period = ""
+        if self.start_date and self.end_date:
+            period = f" {self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y}"
+        return f"SLA {self.organisation}{period}"
+
+    def clean(self):
+        errors = {}
+        if self.rate_x_stage and self.rate_y_stage and self.rate_x_stage == self.rate_y_stage:
+            errors["rate_y_stage"] = _("X und Y müssen verschiedene Stufen sein.")
+        if self.rate_y_stage and self.rate_z_stage and self.rate_y_stage == self.rate_z_stage:
+            errors["rate_z_stage"] = _("Y und Z müssen verschiedene Stufen sein.")
+        if self.reporting_channel == ReportingChannel.OTHER and not self.reporting_channel_other:
+            errors["reporting_channel_other"] = _("Bitte das Tool nennen.")
+        if self.reporting_audience == ReportingAudience.OTHER and not self.reporting_audience_other:
+            errors["reporting_audience_other"] = _("Bitte die Stelle nennen.")
+        if self.organisation_id:
+            for party in Party:
+                user_id = getattr(self, f"{party.value}_representative_id")
+                if (
+                    user_id
+                    and not Membership.objects.filter(
+                        organisation_id=self.organisation_id, user_id=user_id, role=party.value
+                    ).exists()
+                ):
+                    errors[f"{party.value}_representative"] = _(
+                        "Die Vertretung muss zur Organisation gehören und die Rolle %(role)s haben."
+                    ) % {"role": party.label}
+        if errors:
+            raise ValidationError(errors)
+
+    def representative(self, party: Party):
+        return getattr(self, f"{party.value}_representative")
+
+    def funnel_figure(self, stage: FunnelStage) -> int | None:
+        return getattr(self, stage.field_name)
+
+
+class FurtherDefinition(models.Model):
+    """An extra term of section 5 ("Als [WEITERE DEFINITIONEN] gelten ……")."""
+
+    agreement = models.ForeignKey(
+        Agreement, on_delete=models.CASCADE, related_name="further_definitions"
+    )
+    position = models.PositiveSmallIntegerField(_("Position"), default=0)
+    term = models.CharField(_("Begriff"), max_length=200)
+    text = models.TextField(_("Definition"))
+
+    class Meta:
+        ordering = ["position", "id"]
+        verbose_name = _("Weitere Definition")
+        verbose_name_plural = _("Weitere Definitionen")
+
+    def __str__(self) -> str:
+        return self.term
