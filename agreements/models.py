@@ -6,6 +6,8 @@ snapshot of a submitted agreement a simple dict. Fields may be empty while the a
 is a draft; what is still missing is answered by ``agreements.document``.
 """
 
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -78,6 +80,11 @@ class Membership(models.Model):
     def __str__(self) -> str:
         name = self.user.get_full_name() or self.user.get_username()
         return f"{name} ({self.get_role_display()}, {self.organisation})"
+
+
+def framework_document_path(instance, filename: str) -> str:
+    """An unguessable name: the document is private and never has a public URL."""
+    return f"frameworks/{uuid.uuid4().hex}.pdf"
 
 
 class AgreementQuerySet(models.QuerySet):
@@ -167,6 +174,12 @@ class Agreement(models.Model):
         _("Inbound Marketing & Sales System"), max_length=200, blank=True
     )
     system_created_on = models.DateField(_("Erstellt am"), null=True, blank=True)
+    framework_document = models.FileField(
+        _("Dokumentation (PDF)"), upload_to=framework_document_path, blank=True, max_length=200
+    )
+    framework_document_name = models.CharField(
+        _("Dateiname"), max_length=255, blank=True, editable=False
+    )
 
     # 5. Definitionen (the 13 standard terms, in the template's order)
     definition_visits = definition_field(_("Visits"))
