@@ -1,0 +1,100 @@
+"""Fixtures for the browser tests: Playwright (sync API) drives Debian's Chromium.
+
+Every test in this folder is marked ``e2e`` and runs against pytest-django's
+``live_server`` (which gives it ``transactional_db``: the server thread must see the rows
+the test writes). Without ``/usr/bin/chromium`` these tests skip on a developer's machine,
+but fail in CI, where a silently skipped browser test would hide a broken page.
+"""
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Browser, Page, sync_playwright
+
+# Playwright's sync API keeps an asyncio event loop running in the main thread. Django
+# then refuses ORM calls from that thread (SynchronousOnlyOperation), which would break
+# the test body (e.g. call_command("load_demo")) and the database flush after each test.
+# The calls are in fact synchronous and never share the loop, so allowing them is safe.
+# This is set on import, so it applies to the whole pytest process once tests/e2e is
+# collected; it does not change what the other tests check.
+os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",  # CI runs as root, where Chromium's sandbox cannot start
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
+DEMO_PASSWORD = "demo"  # of the users that `manage.py load_demo` creates, never in production
+SCREENSHOTS = Path(__file__).resolve().parents[2] / "test-results"
+
+
+def running_in_ci() -> bool:
+    return os.environ.get("CI", "").strip().lower() not in {"", "0", "false", "no", "off"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test below this folder ``e2e``, so ``-m "not e2e"`` leaves them out."""
+    here = Path(__file__).parent
+    for item in items:
+        if here in item.path.parents:
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        message = f"{CHROMIUM} is missing (Debian package chromium; `make browsers`)"
+        if running_in_ci():
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
+        )
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
+    """A fresh browser context per test: no cookies or session carried over."""
+    context = browser.new_context(locale="de-CH", viewport={"width": 1280, "height": 900})
+    context.set_default_timeout(15_000)
+    page = context.new_page()
+    yield page
+    context.close()
+
+
+@pytest.fixture
+def login(page: Page, live_server) -> Callable[..., Page]:
+    """Return ``login(username, password="demo")``: sign in and land on the dashboard."""
+
+    def _login(username: str, password: str = DEMO_PASSWORD) -> Page:
+        page.goto(f"{live_server.url}/accounts/login/")
+        form = page.locator("form:has(input[name=password])")
+        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=password]").fill(password)
+        form.locator("[type=submit]").click()
+        page.wait_for_url(f"{live_server.url}/")
+        return page
+
+    return _login
+
+
+@pytest.fixture
+def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Path]:
+    """Return ``screenshot(name)``: save the full page to test-results/<test>-<name>.png."""
+
+    def _screenshot(name: str) -> Path:
+        SCREENSHOTS.mkdir(exist_ok=True)
+        path = SCREENSHOTS / f"{request.node.name}-{name}.png"
+        page.screenshot(path=path, full_page=True)
+        return path
+
+    return _screenshot
