@@ -5,7 +5,15 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .models import Agreement, FurtherDefinition, Membership, Organisation
+from .enums import AgreementStatus
+from .models import (
+    Agreement,
+    AuditEvent,
+    FurtherDefinition,
+    Membership,
+    Organisation,
+    Signature,
+)
 
 
 class MembershipInline(admin.TabularInline):
@@ -30,9 +38,24 @@ class MembershipAdmin(admin.ModelAdmin):
     autocomplete_fields = ["user", "organisation"]
 
 
+def is_editable(agreement) -> bool:
+    """Only a draft is edited; a submitted or signed agreement is frozen (workflow.py)."""
+    return agreement is None or agreement.status == AgreementStatus.DRAFT
+
+
 class FurtherDefinitionInline(admin.TabularInline):
     model = FurtherDefinition
     extra = 0
+
+    # ``obj`` is the agreement the inline belongs to.
+    def has_add_permission(self, request, obj=None):
+        return is_editable(obj) and super().has_add_permission(request, obj)
+
+    def has_change_permission(self, request, obj=None):
+        return is_editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_editable(obj) and super().has_delete_permission(request, obj)
 
 
 @admin.register(Agreement)
@@ -51,7 +74,17 @@ class AgreementAdmin(admin.ModelAdmin):
     search_fields = ["organisation__name", "geographic_unit", "group_subgroup", "system_name"]
     list_select_related = ["organisation", "marketing_representative", "sales_representative"]
     date_hierarchy = "start_date"
-    readonly_fields = ["status", "revision", "created_at", "created_by", "updated_at", "updated_by"]
+    readonly_fields = [
+        "status",
+        "revision",
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "content_sha256",
+        "submitted_at",
+        "completed_at",
+    ]
     autocomplete_fields = ["organisation", "marketing_representative", "sales_representative"]
     inlines = [FurtherDefinitionInline]
     fieldsets = [
@@ -140,7 +173,16 @@ class AgreementAdmin(admin.ModelAdmin):
             },
         ),
         (_("Verlauf"), {"fields": ["created_at", "created_by", "updated_at", "updated_by"]}),
+        (_("Unterzeichnung"), {"fields": ["content_sha256", "submitted_at", "completed_at"]}),
     ]
+
+    # The status changes only through agreements.workflow; once submitted, the content is
+    # frozen here as on every other path.
+    def has_change_permission(self, request, obj=None):
+        return is_editable(obj) and super().has_change_permission(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return is_editable(obj) and super().has_delete_permission(request, obj)
 
 
 User = get_user_model()
@@ -159,3 +201,60 @@ admin.site.unregister(User)
 class PortalUserAdmin(UserAdmin):
     inlines = [UserMembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
+
+
+class ReadOnlyAdmin(admin.ModelAdmin):
+    """Shown, never written: these rows are evidence, created only by agreements.workflow."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(ReadOnlyAdmin):
+    list_display = [
+        "agreement",
+        "sequence",
+        "action",
+        "actor_name",
+        "created_at",
+        "ip_address",
+        "short_hash",
+    ]
+    list_filter = ["action", "created_at", "agreement__organisation"]
+    search_fields = ["actor_name", "agreement__organisation__name", "hash"]
+    list_select_related = ["agreement__organisation"]
+    date_hierarchy = "created_at"
+    ordering = ["agreement", "sequence"]
+
+    @admin.display(description=_("Hash"))
+    def short_hash(self, obj):
+        return obj.hash[:12]
+
+
+@admin.register(Signature)
+class SignatureAdmin(ReadOnlyAdmin):
+    list_display = [
+        "agreement",
+        "party",
+        "user",
+        "typed_name",
+        "signed_at",
+        "ip_address",
+        "is_valid",
+        "voided_at",
+    ]
+    list_filter = ["party", ("voided_at", admin.EmptyFieldListFilter), "signed_at"]
+    search_fields = ["typed_name", "user__username", "agreement__organisation__name"]
+    list_select_related = ["agreement__organisation", "user"]
+    date_hierarchy = "signed_at"
+
+    @admin.display(description=_("Gültig"), boolean=True)
+    def is_valid(self, obj):
+        return obj.is_valid

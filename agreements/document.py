@@ -65,26 +65,13 @@ def german_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " und " + items[-1]
 
 
-# The wizard steps, in order. The review step fills nothing of its own.
-STEPS = (
-    ("grunddaten", "Grunddaten & Geltungsbereich"),
-    ("parteien", "Parteien"),
-    ("rahmen", "Rahmen"),
-    ("definitionen", "Definitionen"),
-    ("ziele", "Zielsetzungen & Metriken"),
-    ("verantwortung", "Verantwortung"),
-    ("reporting", "Reporting & Erneuerung"),
-    ("funnel", "Funnel (Anhang)"),
-)
-
-
 @dataclass(frozen=True)
 class Slot:
     """One placeholder of the template and the value that replaces it."""
 
     placeholder: str
     label: str  # what the missing list calls it
-    step: str  # the wizard step that fills it
+    step: str  # the slug of the wizard step that fills it (agreements.wizard.STEPS)
     text: str  # empty while missing
 
     @property

@@ -29,6 +29,21 @@ class AgreementStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Abgelöst")
 
 
+class AuditAction(models.TextChoices):
+    """What an ``AuditEvent`` records; one value per kind of step on an agreement."""
+
+    CREATED = "created", _("Erstellt")
+    STEP_SAVED = "step_saved", _("Schritt gespeichert")
+    SUBMITTED = "submitted", _("Zur Unterzeichnung eingereicht")
+    SIGNED = "signed", _("Unterzeichnet")
+    DECLINED = "declined", _("Abgelehnt")
+    REOPENED = "reopened", _("Zurück in Bearbeitung")
+    COMPLETED = "completed", _("Vollständig unterzeichnet")
+    PDF_STORED = "pdf_stored", _("PDF abgelegt")
+    PDF_DOWNLOADED = "pdf_downloaded", _("PDF heruntergeladen")
+    RENEWED = "renewed", _("Erneuert")
+
+
 class SqlPeriod(models.TextChoices):
     """The period in which the agreed number of SQLs is counted (section 6)."""
 

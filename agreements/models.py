@@ -16,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .enums import (
     AgreementStatus,
+    AuditAction,
     ExchangeInterval,
     FunnelStage,
     Party,
@@ -87,6 +88,19 @@ def framework_document_path(instance, filename: str) -> str:
     return f"frameworks/{uuid.uuid4().hex}.pdf"
 
 
+# What the dashboard's search box looks at.
+SEARCH_LOOKUPS = (
+    "organisation__name",
+    "geographic_unit",
+    "group_subgroup",
+    "system_name",
+    "marketing_representative__first_name",
+    "marketing_representative__last_name",
+    "sales_representative__first_name",
+    "sales_representative__last_name",
+)
+
+
 class AgreementQuerySet(models.QuerySet):
     def drafts(self) -> "AgreementQuerySet":
         return self.filter(status=AgreementStatus.DRAFT)
@@ -98,7 +112,25 @@ class AgreementQuerySet(models.QuerySet):
         """Agreements of the organisations the user belongs to."""
         if not user.is_authenticated:
             return self.none()
-        return self.filter(organisation__memberships__user=user).distinct()
+        # A subquery, not a join with DISTINCT: the database need not compare whole rows
+        # (text and JSON columns included) to drop duplicates, e.g. for the dashboard's count.
+        return self.filter(
+            organisation__in=Membership.objects.filter(user=user).values("organisation")
+        )
+
+    def search(self, text: str) -> "AgreementQuerySet":
+        """Agreements matching every word of ``text`` in a name, place or representative.
+
+        Word by word, so "Anna Keller" finds Anna Keller although first and last name
+        are separate columns.
+        """
+        queryset = self
+        for word in text.split():
+            matches = Q()
+            for lookup in SEARCH_LOOKUPS:
+                matches |= Q(**{f"{lookup}__icontains": word})
+            queryset = queryset.filter(matches)
+        return queryset
 
 
 def rate_stage_field(verbose_name):
@@ -269,6 +301,19 @@ class Agreement(models.Model):
         verbose_name=_("Geändert von"),
     )
 
+    # Sign-off (agreements.workflow): the content frozen on submit and its SHA-256, which
+    # every signature must match. Empty while the agreement is a draft.
+    content_snapshot = models.JSONField(
+        _("Eingereichter Inhalt"), null=True, blank=True, editable=False
+    )
+    content_sha256 = models.CharField(
+        _("Prüfsumme (SHA-256)"), max_length=64, blank=True, editable=False
+    )
+    submitted_at = models.DateTimeField(_("Eingereicht am"), null=True, blank=True, editable=False)
+    completed_at = models.DateTimeField(
+        _("Vollständig unterzeichnet am"), null=True, blank=True, editable=False
+    )
+
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
@@ -338,6 +383,14 @@ class Agreement(models.Model):
     def funnel_figure(self, stage: FunnelStage) -> int | None:
         return getattr(self, stage.field_name)
 
+    def content_hash(self) -> str:
+        """The SHA-256 of the live content, comparable with ``content_sha256``."""
+        # Imported here: the snapshot builds on agreements.document, which must stay free
+        # to import the models.
+        from .snapshot import agreement_content_sha256
+
+        return agreement_content_sha256(self)
+
 
 class FurtherDefinition(models.Model):
     """An extra term of section 5 ("Als [WEITERE DEFINITIONEN] gelten ……")."""
@@ -356,3 +409,113 @@ class FurtherDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+
+class SignatureQuerySet(models.QuerySet):
+    def valid(self) -> "SignatureQuerySet":
+        """Signatures that count: not voided by a decline or a reopen."""
+        return self.filter(voided_at__isnull=True)
+
+
+class Signature(models.Model):
+    """A representative's simple electronic signature for their party.
+
+    It records who signed, the name they typed, when, from where, and the SHA-256 of the
+    content they saw. A decline or reopen voids it visibly (``voided_at``, ``void_reason``)
+    instead of deleting it; only one valid signature per party may exist.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="signatures")
+    party = models.CharField(_("Partei"), max_length=20, choices=Party.choices)
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="sla_signatures",
+        verbose_name=_("Unterzeichnet von"),
+    )
+    typed_name = models.CharField(_("Eingetippter Name"), max_length=200)
+    signed_at = models.DateTimeField(_("Unterzeichnet am"))
+    ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
+    user_agent = models.CharField(_("Browser"), max_length=500, blank=True)
+    content_sha256 = models.CharField(_("Prüfsumme (SHA-256)"), max_length=64)
+    voided_at = models.DateTimeField(_("Ungültig seit"), null=True, blank=True)
+    void_reason = models.TextField(_("Grund der Ungültigkeit"), blank=True)
+
+    objects = SignatureQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["agreement", "signed_at"]
+        verbose_name = _("Unterschrift")
+        verbose_name_plural = _("Unterschriften")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "party"],
+                condition=Q(voided_at__isnull=True),
+                name="signature_one_valid_per_party",
+                violation_error_message=_("Für diese Partei wurde bereits unterzeichnet."),
+            ),
+            models.CheckConstraint(
+                condition=Q(party__in=Party.values), name="signature_party_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_party_display()}: {self.typed_name} ({self.signed_at:%d.%m.%Y %H:%M})"
+
+    @property
+    def is_valid(self) -> bool:
+        return self.voided_at is None
+
+
+class AuditEvent(models.Model):
+    """One step on an agreement, in an append-only, hash-chained trail.
+
+    ``hash`` is the SHA-256 over the event's own fields and ``previous_hash``, the hash of
+    the event before it (see ``agreements.audit``): editing, deleting or reordering a row
+    breaks the chain. Rows are written only by ``agreements.audit.audit_record``; nothing
+    in the code updates or deletes them, and the admin shows them read-only.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="audit_events")
+    sequence = models.PositiveIntegerField(_("Nr."))
+    action = models.CharField(_("Aktion"), max_length=30, choices=AuditAction.choices)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("Person"),
+    )
+    # Hashed instead of the foreign key: deleting a user sets ``actor`` to NULL, which must
+    # not break the chain, and the trail must still say who acted.
+    actor_name = models.CharField(_("Name"), max_length=300)
+    # Set by audit_record, not auto_now: the value is part of the hash.
+    created_at = models.DateTimeField(_("Zeitpunkt"))
+    ip_address = models.GenericIPAddressField(_("IP-Adresse"), null=True, blank=True)
+    user_agent = models.CharField(_("Browser"), max_length=500, blank=True)
+    details = models.JSONField(_("Details"), default=dict, blank=True)
+    previous_hash = models.CharField(_("Vorheriger Hash"), max_length=64, blank=True)
+    hash = models.CharField(_("Hash"), max_length=64)
+
+    class Meta:
+        ordering = ["agreement", "sequence"]
+        verbose_name = _("Audit-Ereignis")
+        verbose_name_plural = _("Audit-Ereignisse")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "sequence"], name="audit_event_sequence_unique"
+            ),
+            models.CheckConstraint(
+                condition=Q(action__in=AuditAction.values), name="audit_event_action_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"#{self.sequence} {self.get_action_display()} ({self.actor_name})"
+
+    def save(self, *args, **kwargs):
+        # Append-only: a second save of the same row would rewrite history.
+        if not self._state.adding:
+            raise ValueError("Audit events are append-only and cannot be changed.")
+        super().save(*args, **kwargs)

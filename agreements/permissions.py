@@ -11,7 +11,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .enums import AgreementStatus, Role
-from .models import Agreement, Membership
+from .models import Agreement, Membership, Organisation
 
 
 class Action(StrEnum):
@@ -44,6 +44,15 @@ def can_edit(user, agreement: Agreement) -> bool:
         agreement.status == AgreementStatus.DRAFT
         and role_in(user, agreement.organisation_id) in AUTHOR_ROLES
     )
+
+
+def author_organisations(user):
+    """The organisations in which the user may start a new SLA (as marketing or sales)."""
+    if not user.is_authenticated:
+        return Organisation.objects.none()
+    return Organisation.objects.filter(
+        memberships__user=user, memberships__role__in=AUTHOR_ROLES
+    ).distinct()
 
 
 CHECKS = {Action.VIEW: can_view, Action.EDIT: can_edit}

@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+import weblate_fonts
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
@@ -125,6 +126,12 @@ AUTH_PASSWORD_VALIDATORS = [
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
+# Mail is sent after the request (transaction.on_commit) and needs absolute links. Default:
+# the first allowed host over HTTPS in production, the development server in debug.
+SLA_SITE_URL = (
+    env_str("SLA_SITE_URL")
+    or (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS and not DEBUG else "http://127.0.0.1:8000")
+).rstrip("/")
 
 # Swiss German first, English second. Our own formats (sla_portal/formats) give de-CH
 # the typographic apostrophe as thousands separator: 34’000.
@@ -138,8 +145,23 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
-STATICFILES_DIRS = [BASE_DIR / "static"]
+STATICFILES_DIRS = [
+    BASE_DIR / "static",
+    # The PDF's font, Source Sans 3 from the weblate-fonts package, served as our own static
+    # files under fonts/source-sans-3/: only this family, not the package's CJK fonts.
+    (
+        "fonts/source-sans-3",
+        Path(weblate_fonts.__file__).parent / "static" / "weblate_fonts" / "source-sans" / "ttf",
+    ),
+]
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
+# The framework document (agreements.uploads): at most 10 MB, checked by its content.
+# Django's defaults stay: uploads above 2.5 MB go to a temporary file, not to memory.
+# The reverse proxy should refuse larger bodies (e.g. nginx client_max_body_size 11m).
+SLA_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Private documents: readable by the application's user and group only.
+FILE_UPLOAD_PERMISSIONS = 0o640
+FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750
 STORAGES = {
     # Uploaded documents are private: no MEDIA_URL is served, views stream them after a check.
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
@@ -184,12 +206,27 @@ if not DEBUG:
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = True
 
+# The portal's seal on signed PDFs (agreements.seal). Production names a PKCS#12 file
+# (SLA_SEAL_PKCS12_FILE); without one the PEM key and certificate below are used, which
+# `manage.py create_seal_certificate` creates self-signed for development. The passphrase
+# is a secret (SLA_SEAL_PASSPHRASE or SLA_SEAL_PASSPHRASE_FILE). With a timestamp server
+# (RFC 3161) configured the seal is PAdES B-T, otherwise B-B.
+SLA_SEAL_PKCS12_FILE = os.environ.get("SLA_SEAL_PKCS12_FILE") or None
+SLA_SEAL_KEY_FILE = Path(os.environ.get("SLA_SEAL_KEY_FILE") or VAR_DIR / "seal" / "seal-key.pem")
+SLA_SEAL_CERT_FILE = Path(
+    os.environ.get("SLA_SEAL_CERT_FILE") or VAR_DIR / "seal" / "seal-cert.pem"
+)
+SLA_SEAL_PASSPHRASE = env_str("SLA_SEAL_PASSPHRASE") or None
+SLA_SEAL_TIMESTAMP_URL = os.environ.get("SLA_SEAL_TIMESTAMP_URL") or None
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
+    # WeasyPrint logs every rendering step at INFO: noise, not news.
+    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
 }
 
 # The demo loader creates accounts with the password "demo": never with debug off. Read

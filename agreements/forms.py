@@ -1,0 +1,263 @@
+"""The wizard's forms: one ModelForm per step, each over the fields of its sections.
+
+Drafts may be saved half-filled, so no content field is required here; what is still
+missing is listed by the review step. What is typed must be valid, though, and is
+checked against the whole agreement, including what other steps stored.
+"""
+
+import re
+
+from django import forms
+from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from .document import swiss_number
+from .enums import Party
+from .models import Agreement, FurtherDefinition
+from .uploads import FrameworkDocumentField
+
+
+class SwissIntegerField(forms.IntegerField):
+    """A whole number as Swiss users type it: 34’000, 34'000, 34 000 or 34000."""
+
+    default_error_messages = {
+        "invalid": _("Bitte eine ganze Zahl eingeben, z. B. 34’000."),
+        "min_value": _("Bitte eine Zahl ab %(limit_value)s eingeben."),
+        "max_value": _("Bitte eine Zahl bis %(limit_value)s eingeben."),
+    }
+    widget = forms.TextInput
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("min_value", 0)
+        kwargs.setdefault("max_value", 2_000_000_000)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        # Not type=number: that input refuses the apostrophe our users type.
+        return {"inputmode": "numeric", "autocomplete": "off"}
+
+    def to_python(self, value):
+        if isinstance(value, str):
+            value = re.sub(r"[’'\s\u00a0\u202f]", "", value)
+        return super().to_python(value)
+
+    def prepare_value(self, value):
+        return swiss_number(value) if isinstance(value, int) else value
+
+
+# The SLA's dates are Swiss, whatever the interface language: 31.12.2027. A text input
+# rather than type=date, whose format follows the browser's locale (mm/dd/yyyy on an
+# English browser), not the document's.
+DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"]
+
+
+class DateInput(forms.DateInput):
+    def __init__(self, attrs=None):
+        attrs = {"placeholder": "TT.MM.JJJJ", "inputmode": "numeric", **(attrs or {})}
+        super().__init__(attrs, format="%d.%m.%Y")
+
+
+class StepForm(forms.ModelForm):
+    """Common ground of every step: the revision the author started from."""
+
+    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+    class Meta:
+        model = Agreement
+        fields: list[str] = []
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["base_revision"].initial = self.instance.revision
+        for name, field in self.fields.items():
+            if isinstance(field.widget, forms.Textarea):
+                field.widget.attrs["rows"] = 2
+            if isinstance(field, forms.DateField):
+                field.widget = DateInput()
+                field.input_formats = DATE_INPUT_FORMATS
+                field.error_messages["invalid"] = _(
+                    "Bitte ein gültiges Datum eingeben, z. B. 31.12.2027."
+                )
+            if name.startswith("funnel_") or name in {"sql_target", "response_time_hours"}:
+                model_field = Agreement._meta.get_field(name)
+                self.fields[name] = SwissIntegerField(
+                    label=model_field.verbose_name,
+                    required=False,
+                    min_value=1 if name == "response_time_hours" else 0,
+                    max_value=24 * 365 if name == "response_time_hours" else 2_000_000_000,
+                    help_text=model_field.help_text,
+                )
+
+    def _post_clean(self):
+        super()._post_clean()
+        # Django skips constraints on fields of other steps (renewal vs. start date);
+        # check them against what is stored, so the database never has to refuse.
+        if not self.errors:
+            try:
+                self.instance.validate_constraints()
+            except ValidationError as error:
+                self.add_error(None, error)
+
+
+class BasicsForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = ["start_date", "end_date", "geographic_unit", "group_subgroup"]
+        help_texts = {
+            "geographic_unit": _("Zum Beispiel «Deutschschweiz» oder «DACH»."),
+            "group_subgroup": _("Die Gruppe oder Untergruppe, deren Resultat gemeint ist."),
+        }
+
+
+class PartiesForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = [
+            "marketing_function",
+            "marketing_representative",
+            "sales_function",
+            "sales_representative",
+        ]
+        help_texts = {
+            "marketing_function": _("Zum Beispiel «Inbound Marketing»."),
+            "sales_function": _("Zum Beispiel «Inbound Sales»."),
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        User = get_user_model()
+        for party in Party:
+            field = self.fields[f"{party.value}_representative"]
+            field.queryset = User.objects.filter(
+                memberships__organisation_id=self.instance.organisation_id,
+                memberships__role=party.value,
+            ).order_by("last_name", "first_name")
+            field.label_from_instance = lambda user: user.get_full_name() or user.username
+            field.empty_label = _("– bitte wählen –")
+            field.help_text = _("Unterzeichnet für %(party)s.") % {"party": party.label}
+
+
+class FrameworkForm(StepForm):
+    # Form-only fields: the upload is checked and stored by agreements.uploads.
+    framework_document = FrameworkDocumentField(
+        label=_("Dokumentation des Systems (PDF, höchstens 10 MB)")
+    )
+    framework_document_remove = forms.BooleanField(
+        required=False, label=_("Hinterlegtes Dokument entfernen")
+    )
+
+    class Meta(StepForm.Meta):
+        fields = ["system_name", "system_created_on"]
+        help_texts = {
+            "system_name": _("Name des gemeinsam erarbeiteten Systems, z. B. «Inbound Playbook»."),
+        }
+
+
+class DefinitionsForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = [
+            "definition_visits",
+            "definition_contacts",
+            "definition_leads",
+            "definition_prospects",
+            "definition_mql",
+            "definition_sql",
+            "rate_x_stage",
+            "rate_y_stage",
+            "definition_rate_xy",
+            "rate_z_stage",
+            "definition_rate_yz",
+            "definition_close_rate",
+            "definition_attribution",
+            "definition_deal_stages",
+            "definition_closed_won",
+            "definition_revenue",
+        ]
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name in ("rate_x_stage", "rate_y_stage", "rate_z_stage"):
+            self.fields[name].choices = [
+                ("", _("– Stufe wählen –")),
+                *self.fields[name].choices[1:],
+            ]
+        self.fields["rate_y_stage"].help_text = _(
+            "Y ist zugleich die Ausgangsstufe der zweiten Rate."
+        )
+
+
+class FurtherDefinitionForm(forms.ModelForm):
+    class Meta:
+        model = FurtherDefinition
+        fields = ["term", "text"]
+        widgets = {"text": forms.Textarea(attrs={"rows": 2})}
+
+
+FurtherDefinitionFormSet = forms.inlineformset_factory(
+    Agreement,
+    FurtherDefinition,
+    form=FurtherDefinitionForm,
+    extra=0,
+    can_delete=True,
+    max_num=30,
+    validate_max=True,
+)
+
+
+class GoalsForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = [
+            "sql_target",
+            "sql_period",
+            "response_time_hours",
+            "report_back",
+            "metric_sql",
+            "metric_revenue",
+            "metric_other",
+        ]
+        help_texts = {"metric_other": _("Weitere Metriken, durch Komma getrennt.")}
+
+
+class ResponsibilitiesForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = ["marketing_responsible", "marketing_deputy", "sales_responsible", "sales_deputy"]
+
+
+class ReportingForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = [
+            "reporting_channel",
+            "reporting_channel_other",
+            "reporting_audience",
+            "reporting_audience_other",
+            "exchange_interval",
+            "renewal_date",
+        ]
+        help_texts = {
+            "reporting_channel_other": _("Nur bei «Anderes Tool»."),
+            "reporting_audience_other": _("Nur bei «Andere»."),
+        }
+
+
+class FunnelForm(StepForm):
+    class Meta(StepForm.Meta):
+        fields = [
+            "funnel_visits",
+            "funnel_target_accounts",
+            "funnel_mql",
+            "funnel_prospects",
+            "funnel_sql",
+            "funnel_customers",
+        ]
+
+
+class NewAgreementForm(BasicsForm):
+    """The first step of a new SLA, with the organisation when the author has several."""
+
+    def __init__(self, *args, organisations, **kwargs):
+        super().__init__(*args, **kwargs)
+        del self.fields["base_revision"]
+        if len(organisations) > 1:
+            self.fields["organisation"] = forms.ModelChoiceField(
+                queryset=organisations, label=_("Organisation"), empty_label=None
+            )
+            self.order_fields(["organisation"])

@@ -1,0 +1,217 @@
+"""The SLA as a PDF: WeasyPrint renders the same ``document.html`` as the browser.
+
+``render_agreement_pdf`` wraps the document in ``templates/agreements/pdf.html`` (print
+CSS, running header, "Seite N von M", the appendix and the audit page on pages of their
+own) and returns PDF/A-3b bytes with the font embedded. ``agreements.seal`` seals them.
+
+WeasyPrint fetches every stylesheet, font and image through ``StaticFilesFetcher``,
+which serves our own static files from disk and refuses everything else by raising, so
+that a render with a refused resource fails instead of quietly printing a gap. User
+text is escaped by the templates; the fetcher is the second wall should markup slip
+through (``<img src="file:///etc/passwd">``, a CSS ``url()`` at 127.0.0.1).
+"""
+
+from __future__ import annotations
+
+import datetime
+import mimetypes
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+from pathlib import Path
+from urllib.parse import unquote, urljoin, urlsplit
+from zoneinfo import ZoneInfo
+
+import weasyprint
+from django.conf import settings
+from django.contrib.staticfiles import finders
+from django.core.exceptions import SuspiciousFileOperation
+from django.template.loader import render_to_string
+from django.utils._os import safe_join
+from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
+
+from .document import SlaDocument, swiss_date
+from .enums import Party
+
+# The document's own origin. ".invalid" never resolves (RFC 2606): even a URL that
+# escaped the fetcher could not reach a host. Only STATIC_URL below it is served.
+PDF_BASE_URL = "https://sla-portal.invalid/"
+SWISS_TIME_ZONE = ZoneInfo("Europe/Zurich")
+
+
+class PdfResourceRefused(Exception):
+    """WeasyPrint asked for a resource that is not one of our static files."""
+
+
+class PdfRenderError(Exception):
+    """The PDF could not be rendered completely (a resource was refused or missing)."""
+
+
+class StaticFilesFetcher(URLFetcher):
+    """A WeasyPrint URL fetcher for our static files, from disk, and nothing else.
+
+    Accepted: ``PDF_BASE_URL`` + ``STATIC_URL`` + a static file's name, found by the
+    staticfiles finders (development, tests) or in ``STATIC_ROOT`` (collected, hashed
+    names in production). Refused, by raising ``PdfResourceRefused``: every other scheme
+    or host (``file:``, ``http(s):``, ``data:``, ``ftp:``), query strings, ``..``
+    segments, and names that no finder knows. WeasyPrint turns the exception into a
+    fatal error because ``fail_on_errors`` is on, so the render stops.
+    """
+
+    def __init__(self):
+        # No protocol handler is ever used: fetch() below never calls the opener.
+        super().__init__(allowed_protocols=(), allow_redirects=False, fail_on_errors=True)
+
+    @property
+    def static_prefix(self) -> str:
+        return urljoin(PDF_BASE_URL, settings.STATIC_URL)
+
+    def fetch(self, url: str, headers=None) -> URLFetcherResponse:
+        path = self.static_path(url)
+        content_type, _ = mimetypes.guess_type(path.name)
+        return URLFetcherResponse(
+            url,
+            path.read_bytes(),
+            {"Content-Type": content_type or "application/octet-stream"},
+        )
+
+    def static_path(self, url: str) -> Path:
+        """The file on disk behind one of our static URLs; raises for anything else."""
+        prefix = self.static_prefix
+        if not url.startswith(prefix):
+            raise PdfResourceRefused(f"Nur eigene statische Dateien erlaubt: {url[:200]!r}")
+        parts = urlsplit(url)
+        if parts.query or parts.fragment:
+            raise PdfResourceRefused(f"Abfrage in statischer Adresse: {url[:200]!r}")
+        name = unquote(url[len(prefix) :])
+        segments = name.split("/")
+        if "\\" in name or "\x00" in name or {"", ".", ".."} & set(segments):
+            raise PdfResourceRefused(f"Ungültiger Dateiname: {name[:200]!r}")
+        try:
+            found = finders.find(name)
+            # Collected (and in production hashed) names live only in STATIC_ROOT;
+            # safe_join refuses anything that would leave it.
+            path = Path(found) if found else Path(safe_join(settings.STATIC_ROOT, name))
+        except SuspiciousFileOperation as error:
+            raise PdfResourceRefused(f"Ungültiger Dateiname: {name[:200]!r}") from error
+        if not path.is_file():
+            raise PdfResourceRefused(f"Statische Datei nicht gefunden: {name[:200]!r}")
+        return path
+
+
+@dataclass(frozen=True)
+class SignatureRow:
+    """One given signature, as the signature block and the audit page print it."""
+
+    party: Party
+    name: str
+    function: str  # the signer's job title, e.g. "Leiterin Inbound Marketing"
+    username: str
+    signed_at: datetime.datetime  # aware; printed in Europe/Zurich
+    ip_address: str = ""
+    user_agent: str = ""
+
+    @property
+    def party_label(self) -> str:
+        return f"„{Party(self.party).label}“"
+
+    @property
+    def signed_at_zurich(self) -> str:
+        return zurich_datetime(self.signed_at)
+
+
+@dataclass(frozen=True)
+class AuditPageData:
+    """What the "Prüfprotokoll" at the end of a signed PDF states.
+
+    Filled by the sign-off workflow from its Signature rows and the submitted snapshot.
+    """
+
+    agreement_id: int
+    revision: int
+    content_sha256: str  # of the submitted content the parties signed
+    verify_url: str  # absolute URL of the verify page
+    signatures: Sequence[SignatureRow] = ()
+
+
+def zurich_datetime(value: datetime.datetime) -> str:
+    """An aware time as the audit page prints it: "15.01.2027, 14:05:09 Uhr (UTC+01:00)"."""
+    local = value.astimezone(SWISS_TIME_ZONE)
+    offset = local.strftime("%z")
+    return f"{local:%d.%m.%Y, %H:%M:%S} Uhr (UTC{offset[:3]}:{offset[3:]})"
+
+
+def render_agreement_pdf(
+    agreement,
+    *,
+    signatures: Sequence[SignatureRow] = (),
+    audit_page: AuditPageData | None = None,
+    draft: bool = False,
+) -> bytes:
+    """Render an agreement as a PDF/A-3b document and return its bytes.
+
+    ``signatures`` fill the signature block (usually the same rows as
+    ``audit_page.signatures``); ``audit_page`` adds the "Prüfprotokoll" as the last page;
+    ``draft`` prints an "ENTWURF" watermark on every page (draft previews are never
+    sealed). The framework document, when uploaded, travels inside as an attachment.
+    Raises ``PdfRenderError`` when a resource was refused or could not be read.
+    """
+    doc = SlaDocument(agreement)
+    _fill_signature_block(doc, signatures)
+    html = render_to_string(
+        "agreements/pdf.html",
+        {
+            "doc": doc,
+            "agreement": agreement,
+            "audit_page": audit_page,
+            "draft": draft,
+            "author": f"Marketing und Sales der {doc['firma'].plain}",
+            "subject": (
+                "Leistungsvereinbarung zwischen Marketing und Sales, gültig vom "
+                f"{doc['start_date'].plain} bis {doc['end_date'].plain}"
+            ),
+        },
+    )
+    fetcher = StaticFilesFetcher()
+    try:
+        return weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf(
+            pdf_variant="pdf/a-3b",
+            attachments=_attachments(agreement, fetcher),
+            # Unused glyphs stay out, and so does the font's hinting: smaller files.
+            full_fonts=False,
+        )
+    except FatalURLFetchingError as error:
+        # A BaseException in WeasyPrint: turn it into an ordinary error for our callers.
+        raise PdfRenderError(str(error.__cause__ or error)) from error
+
+
+def _fill_signature_block(doc: SlaDocument, signatures: Sequence[SignatureRow]) -> None:
+    by_party = {Party(row.party): row for row in signatures}
+    doc.signature_lines = [
+        replace(
+            line,
+            job_title=row.function,
+            signed=", ".join(filter(None, (row.name, row.function)))
+            + f" / {swiss_date(row.signed_at.astimezone(SWISS_TIME_ZONE).date())}",
+        )
+        if (row := by_party.get(line.party))
+        else line
+        for line in doc.signature_lines
+    ]
+
+
+def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Attachment]:
+    """The uploaded framework document (section 4), embedded as a PDF/A-3 attachment."""
+    document = getattr(agreement, "framework_document", None)
+    if not document:
+        return []
+    with document.open("rb") as file:
+        content = file.read()
+    return [
+        weasyprint.Attachment(
+            string=content,
+            name=agreement.framework_document_name or "Rahmendokument.pdf",
+            description="Dokumentation des Inbound Marketing & Sales Systems (Abschnitt 4)",
+            relationship="Supplement",
+            url_fetcher=fetcher,
+        )
+    ]

@@ -1,0 +1,115 @@
+"""The canonical content of an agreement: what is frozen on submit and what is signed.
+
+``agreement_snapshot`` turns an agreement into a plain dict of every field that is part
+of the document (sections 2 to 11, the funnel, the further definitions in order, the
+organisation's name, the representatives' ids and full names, and the framework
+document's name and SHA-256). ``canonical_json`` writes it the one way that hashes
+reproducibly; ``sha256_hex`` of that text is the agreement's content hash, stored on
+submit and compared with the hash each signer saw.
+
+Status, revision, timestamps and the "who changed it" columns are not content: they
+change without changing what the parties agree to. The test in tests/test_snapshot.py
+lists the content fields, so a field added to ``Agreement`` must be sorted in here
+(content, or ``NON_CONTENT_FIELDS``) on purpose.
+"""
+
+from __future__ import annotations
+
+import datetime
+import hashlib
+import json
+
+# Fields of Agreement that are not part of what the parties sign.
+NON_CONTENT_FIELDS = frozenset(
+    {
+        "id",
+        "organisation",  # represented by its name, below
+        "status",
+        "revision",
+        "renews",
+        "framework_document",  # a random storage name; its bytes are hashed instead
+        "created_at",
+        "created_by",
+        "updated_at",
+        "updated_by",
+        "content_snapshot",
+        "content_sha256",
+        "submitted_at",
+        "completed_at",
+    }
+)
+REPRESENTATIVE_FIELDS = ("marketing_representative", "sales_representative")
+
+# Raised when the shape of the snapshot changes, so an old snapshot is never compared
+# with a new one as if they were the same kind of thing.
+SNAPSHOT_VERSION = 1
+
+
+def canonical_json(value) -> str:
+    """The one text form of ``value`` that is hashed: sorted keys, no spaces, UTF-8 text."""
+    return json.dumps(
+        value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=_json_default
+    )
+
+
+def sha256_hex(text: str) -> str:
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def agreement_snapshot(agreement) -> dict:
+    """Every content field of ``agreement`` as JSON-ready values (dates as ISO strings)."""
+    snapshot: dict = {"snapshot_version": SNAPSHOT_VERSION}
+    for field in type(agreement)._meta.concrete_fields:
+        if field.name in NON_CONTENT_FIELDS:
+            continue
+        if field.name in REPRESENTATIVE_FIELDS:
+            user = getattr(agreement, field.name)
+            snapshot[field.name] = (
+                None if user is None else {"id": user.pk, "full_name": _full_name(user)}
+            )
+            continue
+        snapshot[field.name] = _plain(getattr(agreement, field.attname))
+    snapshot["organisation"] = agreement.organisation.name
+    snapshot["framework_document_sha256"] = _file_sha256(agreement.framework_document)
+    snapshot["further_definitions"] = [
+        {"position": d.position, "term": d.term, "text": d.text}
+        for d in agreement.further_definitions.order_by("position", "id")
+    ]
+    # Through JSON and back: the stored snapshot then holds exactly the hashed values.
+    return json.loads(canonical_json(snapshot))
+
+
+def snapshot_sha256(snapshot: dict) -> str:
+    return sha256_hex(canonical_json(snapshot))
+
+
+def agreement_content_sha256(agreement) -> str:
+    """The SHA-256 of the agreement's live content (``Agreement.content_hash``)."""
+    return snapshot_sha256(agreement_snapshot(agreement))
+
+
+def _full_name(user) -> str:
+    """The name the document prints for a representative (as ``agreements.document``)."""
+    return user.get_full_name() or user.get_username()
+
+
+def _plain(value):
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if isinstance(value, str):
+        return str(value)  # TextChoices members become plain strings
+    return value
+
+
+def _file_sha256(field_file) -> str:
+    """The SHA-256 of an attached file's bytes, "" when there is none."""
+    if not field_file:
+        return ""
+    with field_file.open("rb") as handle:
+        return hashlib.file_digest(handle, "sha256").hexdigest()
+
+
+def _json_default(value):
+    if isinstance(value, datetime.datetime | datetime.date):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} is not part of a canonical snapshot")

@@ -1,0 +1,396 @@
+"""Every change of an agreement's status: submit, sign (and complete), decline, reopen.
+
+This module is the one place that assigns ``Agreement.status``. Each transition runs in
+``transaction.atomic()``, re-reads the agreement with its row locked
+(``select_for_update``), checks the state it starts from and who asks, writes an
+``AuditEvent`` through ``agreements.audit.audit_record`` and schedules its mail with
+``transaction.on_commit``, so nothing is sent for a change that rolls back.
+
+The states (``AgreementStatus``)::
+
+    DRAFT ──submit──▶ AWAITING_SIGNATURES ──both parties sign──▶ SIGNED ──renewal──▶ SUPERSEDED
+      ▲                       │
+      └──decline / reopen─────┘
+
+A decline is not a state of its own: it sends the agreement back to DRAFT, like a
+reopen, with the signatures already given voided (visibly: ``voided_at`` and
+``void_reason``, never deleted) and the reason in the audit trail and the mail. The
+authors then change the draft and submit it again; "declined" lives in the trail, where
+it is history, and not in the status, where it would be one more state for every view.
+
+Refusals raise ``WorkflowError`` with a German message the views show as they are.
+"""
+
+from __future__ import annotations
+
+from functools import partial
+
+from django.core.exceptions import ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from . import mails
+from .audit import RequestMeta, audit_record
+from .document import SlaDocument
+from .enums import AgreementStatus, AuditAction, Party, Role
+from .models import Agreement, Membership, Signature
+from .snapshot import agreement_snapshot, snapshot_sha256
+
+AUTHOR_ROLES = frozenset({Role.MARKETING, Role.SALES})
+
+
+class WorkflowError(Exception):
+    """A refused transition; ``message`` is the German sentence to show the user."""
+
+    def __init__(self, message):
+        super().__init__(message)
+        self.message = message
+
+    def __str__(self) -> str:
+        return str(self.message)
+
+
+def agreement_submit(*, agreement: Agreement, user, meta: RequestMeta) -> Agreement:
+    """Freeze a complete draft for signature; a marketing or sales member submits it.
+
+    Stores the canonical content snapshot and its SHA-256 (what every signature must
+    match), sets ``submitted_at`` and raises ``revision`` so any wizard page still open
+    on the draft can no longer save. Mails "Bitte unterzeichnen" to both representatives.
+    Returns the updated agreement (the instance passed in is not changed).
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _require_status(
+            agreement,
+            AgreementStatus.DRAFT,
+            _("Nur ein Entwurf kann zur Unterzeichnung eingereicht werden."),
+        )
+        if _role(user, agreement) not in AUTHOR_ROLES:
+            raise WorkflowError(_("Nur Mitglieder von Marketing oder Sales können einreichen."))
+        missing = SlaDocument(agreement).missing
+        if missing:
+            raise WorkflowError(
+                _("Die Vereinbarung ist noch nicht vollständig. Es fehlen: %(missing)s.")
+                % {"missing": ", ".join(slot.label for slot in missing)}
+            )
+        try:
+            agreement.full_clean()
+        except ValidationError as error:
+            raise WorkflowError(" ".join(error.messages)) from error
+
+        snapshot = agreement_snapshot(agreement)
+        agreement.content_snapshot = snapshot
+        agreement.content_sha256 = snapshot_sha256(snapshot)
+        agreement.submitted_at = timezone.now()
+        agreement.status = AgreementStatus.AWAITING_SIGNATURES
+        agreement.revision += 1
+        agreement.save(
+            update_fields=[
+                "content_snapshot",
+                "content_sha256",
+                "submitted_at",
+                "status",
+                "revision",
+                "updated_at",
+            ]
+        )
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.SUBMITTED,
+            actor=user,
+            meta=meta,
+            details={"content_sha256": agreement.content_sha256, "revision": agreement.revision},
+        )
+        transaction.on_commit(
+            partial(mails.send_sign_requests, agreement_id=agreement.pk, actor_id=user.pk),
+            robust=True,
+        )
+    return agreement
+
+
+def agreement_sign(
+    *,
+    agreement: Agreement,
+    party: Party | str,
+    user,
+    typed_name: str,
+    content_sha256: str,
+    meta: RequestMeta,
+) -> Signature:
+    """Sign for ``party`` as its named representative; the second signature completes.
+
+    ``content_sha256`` is the hash of the version the signer read (the page hands it
+    along); it must equal the frozen one, or the signer signs nothing they have not seen.
+    ``typed_name`` must be the signer's full name as the document prints it. Confirming
+    the password and the consent are the form's job before it calls this. The returned
+    signature's ``agreement`` shows whether this signature completed it (status SIGNED).
+    """
+    party = Party(party)
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _require_status(
+            agreement,
+            AgreementStatus.AWAITING_SIGNATURES,
+            _("Diese Vereinbarung kann zurzeit nicht unterzeichnet werden."),
+        )
+        if agreement.representative(party) != user or _role(user, agreement) != party.value:
+            raise WorkflowError(
+                _("Nur die benannte Vertretung von %(party)s kann für %(party)s unterzeichnen.")
+                % {"party": party.label}
+            )
+        if agreement.signatures.valid().filter(party=party).exists():
+            raise WorkflowError(
+                _("Für %(party)s wurde bereits unterzeichnet.") % {"party": party.label}
+            )
+        if content_sha256 != agreement.content_sha256:
+            raise WorkflowError(
+                _(
+                    "Die Vereinbarung wurde geändert, seit Sie sie geöffnet haben. Bitte lesen "
+                    "Sie die aktuelle Fassung und unterzeichnen Sie dann."
+                )
+            )
+        # The frozen content must still be the live content; a change through a path
+        # that bypassed the lock is caught here rather than signed.
+        if agreement.content_hash() != agreement.content_sha256:
+            raise WorkflowError(
+                _(
+                    "Der Inhalt stimmt nicht mehr mit der eingereichten Fassung überein. "
+                    "Bitte wenden Sie sich an die Administration."
+                )
+            )
+        expected_name = user.get_full_name() or user.get_username()
+        if _normalise_name(typed_name) != _normalise_name(expected_name):
+            raise WorkflowError(
+                _(
+                    "Bitte tippen Sie Ihren vollständigen Namen so, wie er in der Vereinbarung "
+                    "steht: %(name)s."
+                )
+                % {"name": expected_name}
+            )
+
+        signature = Signature(
+            agreement=agreement,
+            party=party,
+            user=user,
+            typed_name=" ".join(typed_name.split()),
+            signed_at=timezone.now(),
+            ip_address=meta.ip,
+            user_agent=meta.user_agent,
+            content_sha256=agreement.content_sha256,
+        )
+        signature.full_clean()
+        signature.save()
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.SIGNED,
+            actor=user,
+            meta=meta,
+            details={
+                "signature_id": signature.pk,
+                "party": party.value,
+                "typed_name": signature.typed_name,
+                "content_sha256": signature.content_sha256,
+            },
+        )
+        signed_parties = set(agreement.signatures.valid().values_list("party", flat=True))
+        if signed_parties == set(Party.values):
+            _complete(agreement)
+    return signature
+
+
+def agreement_decline(*, agreement: Agreement, user, reason: str, meta: RequestMeta) -> Agreement:
+    """A representative declines to sign: back to draft, signatures voided, authors told.
+
+    ``reason`` is required; it goes into the voided signatures, the trail and the mail.
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _require_status(
+            agreement,
+            AgreementStatus.AWAITING_SIGNATURES,
+            _("Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann abgelehnt werden."),
+        )
+        if not any(
+            agreement.representative(party) == user and _role(user, agreement) == party.value
+            for party in Party
+        ):
+            raise WorkflowError(
+                _("Nur die Vertretungen von Marketing und Sales können die Vereinbarung ablehnen.")
+            )
+        reason = (reason or "").strip()
+        if not reason:
+            raise WorkflowError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
+
+        voided_ids = _back_to_draft(
+            agreement,
+            gettext("Abgelehnt von %(name)s: %(reason)s")
+            % {"name": user.get_full_name() or user.get_username(), "reason": reason},
+        )
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.DECLINED,
+            actor=user,
+            meta=meta,
+            details={"reason": reason, "voided_signature_ids": voided_ids},
+        )
+        transaction.on_commit(
+            partial(
+                mails.send_declined,
+                agreement_id=agreement.pk,
+                actor_id=user.pk,
+                reason=reason,
+                voided_ids=voided_ids,
+            ),
+            robust=True,
+        )
+    return agreement
+
+
+def agreement_reopen(
+    *, agreement: Agreement, user, meta: RequestMeta, reason: str = ""
+) -> Agreement:
+    """An author pulls a submitted agreement back to draft; signatures given are voided.
+
+    Any marketing or sales member of the organisation may, e.g. to correct a mistake
+    noticed after submitting. A signed agreement cannot be reopened: it is changed by a
+    renewal. ``reason`` is optional and goes into the trail and the mail.
+    """
+    with transaction.atomic():
+        agreement = _locked(agreement)
+        _require_status(
+            agreement,
+            AgreementStatus.AWAITING_SIGNATURES,
+            _(
+                "Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann zur "
+                "Überarbeitung zurückgeholt werden."
+            ),
+        )
+        if _role(user, agreement) not in AUTHOR_ROLES:
+            raise WorkflowError(
+                _("Nur Mitglieder von Marketing oder Sales können die Vereinbarung zurückholen.")
+            )
+        reason = (reason or "").strip()
+        name = user.get_full_name() or user.get_username()
+        void_reason = (
+            gettext("Zurückgeholt von %(name)s: %(reason)s") % {"name": name, "reason": reason}
+            if reason
+            else gettext("Zurückgeholt von %(name)s") % {"name": name}
+        )
+        voided_ids = _back_to_draft(agreement, void_reason)
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.REOPENED,
+            actor=user,
+            meta=meta,
+            details={"reason": reason, "voided_signature_ids": voided_ids},
+        )
+        transaction.on_commit(
+            partial(
+                mails.send_reopened,
+                agreement_id=agreement.pk,
+                actor_id=user.pk,
+                reason=reason,
+                voided_ids=voided_ids,
+            ),
+            robust=True,
+        )
+    return agreement
+
+
+def _complete(agreement: Agreement) -> None:
+    """Both parties have signed: SIGNED, once, inside the signing transaction.
+
+    The row lock taken by ``agreement_sign`` makes two signers who press the button at
+    the same instant run one after the other, so only the second sees both signatures.
+    """
+    agreement.status = AgreementStatus.SIGNED
+    agreement.completed_at = timezone.now()
+    agreement.save(update_fields=["status", "completed_at", "updated_at"])
+    signatures = agreement.signatures.valid().order_by("signed_at")
+    event = audit_record(
+        agreement=agreement,
+        action=AuditAction.COMPLETED,
+        actor=None,  # the portal completes; the signer's own event precedes this one
+        meta=RequestMeta(),
+        details={
+            "content_sha256": agreement.content_sha256,
+            "signatures": [
+                {
+                    "signature_id": s.pk,
+                    "party": s.party,
+                    "user_id": s.user_id,
+                    "typed_name": s.typed_name,
+                    "signed_at": s.signed_at,
+                    "content_sha256": s.content_sha256,
+                }
+                for s in signatures
+            ],
+        },
+    )
+    transaction.on_commit(partial(_after_completion, agreement.pk), robust=True)
+    transaction.on_commit(
+        partial(mails.send_completed, agreement_id=agreement.pk, audit_head=event.hash),
+        robust=True,
+    )
+
+
+def _after_completion(agreement_id: int) -> None:
+    """Runs once after the completing signature has committed: the signed PDF hooks in here.
+
+    Everything the PDF needs is stored by then: ``content_snapshot`` and
+    ``content_sha256``, the valid ``Signature`` rows (user, typed name, time, IP, browser,
+    hash) and the ``completed`` audit event. The PDF work (issue 5) renders and seals the
+    document here and records a ``pdf_stored`` event through ``audit_record`` in its own
+    transaction. Registered with ``robust=True``: a failure is logged and does not undo
+    the signing, which has committed; the PDF can then be produced again.
+    """
+
+
+def _back_to_draft(agreement: Agreement, void_reason: str) -> list[int]:
+    """Void the valid signatures and unfreeze the content; returns the voided ids."""
+    signatures = agreement.signatures.valid()
+    voided_ids = list(signatures.order_by("signed_at").values_list("pk", flat=True))
+    signatures.update(voided_at=timezone.now(), void_reason=void_reason)
+    agreement.status = AgreementStatus.DRAFT
+    agreement.content_snapshot = None
+    agreement.content_sha256 = ""
+    agreement.submitted_at = None
+    agreement.revision += 1
+    agreement.save(
+        update_fields=[
+            "status",
+            "content_snapshot",
+            "content_sha256",
+            "submitted_at",
+            "revision",
+            "updated_at",
+        ]
+    )
+    return voided_ids
+
+
+def _locked(agreement: Agreement) -> Agreement:
+    """The agreement re-read with its row locked until the transaction ends."""
+    return Agreement.objects.select_for_update().get(pk=agreement.pk)
+
+
+def _require_status(agreement: Agreement, status: AgreementStatus, message) -> None:
+    if agreement.status != status:
+        raise WorkflowError(message)
+
+
+def _role(user, agreement: Agreement) -> str | None:
+    """The user's role in the agreement's organisation, read fresh inside the transaction."""
+    if not user.is_authenticated:
+        return None
+    return (
+        Membership.objects.filter(user=user, organisation_id=agreement.organisation_id)
+        .values_list("role", flat=True)
+        .first()
+    )
+
+
+def _normalise_name(name: str) -> str:
+    return " ".join((name or "").split()).casefold()

@@ -1,0 +1,67 @@
+"""The admin: drafts are editable, submitted agreements frozen, evidence read-only."""
+
+import pytest
+from django.urls import reverse
+
+from agreements.enums import AgreementStatus, Party
+from agreements.models import Agreement, AuditEvent, Signature
+from tests.factories import sign_agreement, submit_agreement
+
+
+@pytest.fixture
+def admin_client_demo(client, demo_agreement):
+    client.login(username="admin", password="demo")
+    return client
+
+
+def change_url(agreement):
+    return reverse("admin:agreements_agreement_change", args=[agreement.pk])
+
+
+def test_a_draft_can_be_edited_in_the_admin(admin_client_demo, demo_agreement):
+    response = admin_client_demo.get(change_url(demo_agreement))
+
+    assert response.status_code == 200
+    assert response.context["has_change_permission"] is True
+
+
+def test_a_submitted_agreement_is_read_only_in_the_admin(admin_client_demo, demo_agreement):
+    agreement = submit_agreement(demo_agreement)
+    before = agreement.content_hash()
+
+    page = admin_client_demo.get(change_url(agreement))
+    change = admin_client_demo.post(change_url(agreement), {"geographic_unit": "Romandie"})
+    delete = admin_client_demo.post(
+        reverse("admin:agreements_agreement_delete", args=[agreement.pk]), {"post": "yes"}
+    )
+
+    assert page.status_code == 200
+    assert page.context["has_change_permission"] is False
+    assert page.context["inline_admin_formsets"][0].has_change_permission is False
+    assert (change.status_code, delete.status_code) == (403, 403)
+    agreement = Agreement.objects.get(pk=agreement.pk)
+    assert agreement.status == AgreementStatus.AWAITING_SIGNATURES
+    assert agreement.content_hash() == before
+
+
+def test_audit_events_and_signatures_are_read_only_in_the_admin(admin_client_demo, demo_agreement):
+    submit_agreement(demo_agreement)
+    sign_agreement(demo_agreement, Party.MARKETING)
+    event = AuditEvent.objects.filter(agreement=demo_agreement).first()
+    signature = Signature.objects.get(agreement=demo_agreement)
+
+    for model, obj in (("auditevent", event), ("signature", signature)):
+        changelist = admin_client_demo.get(reverse(f"admin:agreements_{model}_changelist"))
+        detail = admin_client_demo.get(reverse(f"admin:agreements_{model}_change", args=[obj.pk]))
+        add = admin_client_demo.get(reverse(f"admin:agreements_{model}_add"))
+        change = admin_client_demo.post(
+            reverse(f"admin:agreements_{model}_change", args=[obj.pk]), {"typed_name": "X"}
+        )
+        delete = admin_client_demo.post(
+            reverse(f"admin:agreements_{model}_delete", args=[obj.pk]), {"post": "yes"}
+        )
+        assert (changelist.status_code, detail.status_code) == (200, 200)
+        assert (add.status_code, change.status_code, delete.status_code) == (403, 403, 403)
+
+    assert AuditEvent.objects.filter(pk=event.pk).exists()
+    assert Signature.objects.get(pk=signature.pk).typed_name == "Anna Keller"

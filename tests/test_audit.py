@@ -1,0 +1,284 @@
+"""The hash-chained audit trail: recorded in order, verified, and tampering detected."""
+
+import pytest
+from django.db import transaction
+from django.db.transaction import TransactionManagementError
+from django.test import RequestFactory
+
+from agreements.audit import (
+    USER_AGENT_MAX_LENGTH,
+    RequestMeta,
+    audit_record,
+    audit_verify,
+    event_hash,
+)
+from agreements.enums import AuditAction, Party
+from agreements.management.commands.verify_audit import Command as VerifyAudit
+from agreements.models import Agreement, AuditEvent
+from tests.factories import (
+    make_agreement,
+    make_request_meta,
+    make_user,
+    sign_agreement,
+    submit_agreement,
+)
+
+
+def signed(agreement) -> Agreement:
+    """The demo agreement through a normal flow: submitted, signed by both (4 events)."""
+    submit_agreement(agreement)
+    sign_agreement(agreement, Party.MARKETING)
+    sign_agreement(agreement, Party.SALES)
+    return Agreement.objects.get(pk=agreement.pk)
+
+
+def events(agreement):
+    return AuditEvent.objects.filter(agreement=agreement).order_by("sequence")
+
+
+def run_verify_audit(capsys) -> tuple[int, str]:
+    """``manage.py verify_audit`` as the shell runs it: its exit status and output."""
+    try:
+        VerifyAudit().run_from_argv(["manage.py", "verify_audit"])
+    except SystemExit as exit_:
+        status = exit_.code
+    else:
+        status = 0
+    captured = capsys.readouterr()
+    return status, captured.out + captured.err
+
+
+# Where an action came from
+
+
+def test_request_meta_takes_the_peer_address_and_the_browser():
+    request = RequestFactory().get(
+        "/",
+        REMOTE_ADDR="198.51.100.4",
+        HTTP_USER_AGENT="Mozilla/5.0 " + "x" * 1000,
+        HTTP_X_FORWARDED_FOR="10.9.9.9",  # any client can send this: not trusted
+    )
+
+    meta = RequestMeta.from_request(request)
+
+    assert meta.ip == "198.51.100.4"
+    assert meta.user_agent.startswith("Mozilla/5.0 ")
+    assert len(meta.user_agent) == USER_AGENT_MAX_LENGTH
+
+
+def test_request_meta_drops_what_is_not_an_ip_address():
+    request = RequestFactory().get("/", REMOTE_ADDR="unix-socket")
+
+    assert RequestMeta.from_request(request) == RequestMeta(ip=None, user_agent="")
+
+
+# Recording
+
+
+@pytest.mark.django_db
+def test_events_are_numbered_and_chained_per_agreement():
+    first, second = make_agreement(), make_agreement()
+    user = make_user(first_name="Anna", last_name="Keller")
+
+    with transaction.atomic():
+        a1 = audit_record(
+            agreement=first, action=AuditAction.CREATED, actor=user, meta=RequestMeta()
+        )
+        b1 = audit_record(agreement=second, action="created", actor=None, meta=RequestMeta())
+        a2 = audit_record(
+            agreement=first,
+            action=AuditAction.STEP_SAVED,
+            actor=user,
+            meta=make_request_meta(),
+            details={"step": "grunddaten"},
+        )
+
+    assert [(e.sequence, e.previous_hash) for e in (a1, a2)] == [(1, ""), (2, a1.hash)]
+    assert (b1.sequence, b1.previous_hash, b1.actor_name) == (1, "", "System")
+    assert a1.actor_name == f"Anna Keller ({user.username})"
+    assert a2.hash == event_hash(AuditEvent.objects.get(pk=a2.pk))
+    assert audit_verify(first).intact and audit_verify(second).intact
+
+
+@pytest.mark.django_db(transaction=True)
+def test_audit_record_refuses_to_run_outside_a_transaction():
+    agreement = make_agreement()
+
+    with pytest.raises(TransactionManagementError):
+        audit_record(
+            agreement=agreement, action=AuditAction.CREATED, actor=None, meta=RequestMeta()
+        )
+
+    assert not AuditEvent.objects.exists()
+
+
+@pytest.mark.django_db
+def test_values_read_back_from_the_database_hash_the_same():
+    """IPv6, umlauts, nested details and microseconds survive the round trip unchanged."""
+    agreement = make_agreement()
+    with transaction.atomic():
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.STEP_SAVED,
+            actor=None,
+            meta=RequestMeta(ip="2001:0db8:0000:0000:0000:0000:0000:0001", user_agent="Safari"),
+            details={"Änderung": ["Geschäftsleitung", 34000, None, True], "z": {"b": 1, "a": 2}},
+        )
+
+    stored = AuditEvent.objects.get(agreement=agreement)
+    assert stored.ip_address == "2001:db8::1"
+    assert event_hash(stored) == stored.hash
+    assert audit_verify(agreement).intact
+
+
+@pytest.mark.django_db
+def test_an_event_cannot_be_saved_twice(demo_agreement):
+    event = events(signed(demo_agreement)).first()
+    event.details = {"changed": True}
+
+    with pytest.raises(ValueError, match="append-only"):
+        event.save()
+
+
+# Verifying
+
+
+def test_the_chain_of_a_normal_sign_off_is_intact(demo_agreement, capsys):
+    agreement = signed(demo_agreement)
+
+    report = audit_verify(agreement)
+
+    assert report.intact
+    assert report.event_count == 4
+    assert report.head_hash == events(agreement).last().hash
+    assert list(events(agreement).values_list("action", flat=True)) == [
+        AuditAction.SUBMITTED,
+        AuditAction.SIGNED,
+        AuditAction.SIGNED,
+        AuditAction.COMPLETED,
+    ]
+    status, output = run_verify_audit(capsys)
+    assert status == 0
+    assert "All 1 audit trails are intact." in output
+
+
+def test_an_agreement_without_events_is_intact(demo_agreement, capsys):
+    assert audit_verify(demo_agreement).intact
+    assert run_verify_audit(capsys)[0] == 0
+
+
+def test_an_edited_row_is_detected(demo_agreement, capsys):
+    agreement = signed(demo_agreement)
+    events(agreement).filter(sequence=2).update(details={"party": "sales"})
+
+    report = audit_verify(agreement)
+
+    assert not report.intact
+    assert report.broken_sequence == 2
+    assert "verändert" in report.message
+    status, output = run_verify_audit(capsys)
+    assert status == 1
+    assert f"Agreement {agreement.pk} " in output
+    assert "broken at event 2" in output
+
+
+def test_an_edited_row_with_its_own_hash_recomputed_breaks_the_next_link(demo_agreement):
+    agreement = signed(demo_agreement)
+    event = events(agreement).get(sequence=2)
+    event.ip_address = "192.0.2.1"
+    events(agreement).filter(pk=event.pk).update(ip_address="192.0.2.1", hash=event_hash(event))
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, 3)
+
+
+def test_an_edited_timestamp_is_detected(demo_agreement):
+    agreement = signed(demo_agreement)
+    first = events(agreement).first()
+    events(agreement).filter(pk=first.pk).update(created_at=first.created_at.replace(year=2020))
+
+    assert audit_verify(agreement).broken_sequence == 1
+
+
+@pytest.mark.parametrize("sequence", [1, 3])
+def test_a_deleted_row_is_detected(demo_agreement, capsys, sequence):
+    agreement = signed(demo_agreement)
+    events(agreement).filter(sequence=sequence).delete()
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, sequence)
+    assert "fehlt" in report.message
+    assert run_verify_audit(capsys)[0] == 1
+
+
+def test_a_deleted_last_row_is_detected_by_the_agreements_state(demo_agreement, capsys):
+    agreement = signed(demo_agreement)
+    events(agreement).filter(action=AuditAction.COMPLETED).delete()
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, 4)
+    assert "Abschluss" in report.message
+    assert run_verify_audit(capsys)[0] == 1
+
+
+def test_a_deleted_signature_event_is_detected(demo_agreement):
+    submit_agreement(demo_agreement)
+    sign_agreement(demo_agreement, Party.SALES)
+    events(demo_agreement).filter(action=AuditAction.SIGNED).delete()
+
+    report = audit_verify(demo_agreement)
+
+    assert not report.intact
+    assert "Unterschrift für Sales" in report.message
+
+
+def test_reordered_rows_are_detected(demo_agreement):
+    agreement = signed(demo_agreement)
+    rows = events(agreement)
+    # Swap events 2 and 3 (through a free number: sequences are unique).
+    rows.filter(sequence=2).update(sequence=99)
+    rows.filter(sequence=3).update(sequence=2)
+    rows.filter(sequence=99).update(sequence=3)
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, 2)
+
+
+def test_a_changed_frozen_content_is_detected(demo_agreement):
+    agreement = signed(demo_agreement)
+    snapshot = agreement.content_snapshot
+    snapshot["sql_target"] = 1
+    Agreement.objects.filter(pk=agreement.pk).update(content_snapshot=snapshot)
+
+    report = audit_verify(agreement)
+
+    assert not report.intact
+    assert "eingefrorene Inhalt" in report.message
+
+
+def test_deleting_a_user_keeps_the_chain_and_the_name(demo_agreement):
+    agreement = signed(demo_agreement)
+    # What on_delete=SET_NULL does when an actor's account is removed.
+    events(agreement).filter(sequence=1).update(actor=None)
+
+    assert audit_verify(agreement).intact
+    assert events(agreement).first().actor_name == "Anna Keller (marketing)"
+
+
+def test_only_the_broken_chain_is_reported(demo_agreement, capsys):
+    broken = signed(demo_agreement)
+    intact = make_agreement()
+    with transaction.atomic():
+        audit_record(agreement=intact, action=AuditAction.CREATED, actor=None, meta=RequestMeta())
+    events(broken).filter(sequence=4).update(user_agent="edited")
+
+    status, output = run_verify_audit(capsys)
+
+    assert status == 1
+    assert f"Agreement {broken.pk} " in output
+    assert f"Agreement {intact.pk} " not in output
+    assert "1 of 2 audit trails are broken." in output

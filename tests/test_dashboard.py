@@ -1,0 +1,236 @@
+"""The dashboard: the own organisations' agreements, filtered, searched and paged."""
+
+import datetime
+import re
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from agreements.enums import AgreementStatus, Role
+from agreements.models import Membership
+from tests.factories import make_agreement, make_member, make_organisation
+
+pytestmark = pytest.mark.django_db
+
+NEW_SLA = reverse("agreement_create")
+
+
+def listed(response) -> set[int]:
+    """The agreements the page links to."""
+    return {int(pk) for pk in re.findall(r'href="/agreements/(\d+)/"', response.text)}
+
+
+def dashboard(client, **params):
+    response = client.get(reverse("dashboard"), params)
+    assert response.status_code == 200
+    return response
+
+
+@pytest.fixture
+def organisation():
+    return make_organisation("Muster AG")
+
+
+@pytest.fixture
+def marketing(organisation):
+    return make_member(organisation, Role.MARKETING, first_name="Anna", last_name="Keller")
+
+
+@pytest.fixture
+def sales(organisation):
+    return make_member(organisation, Role.SALES, first_name="Marco", last_name="Brunner")
+
+
+@pytest.fixture
+def management(organisation):
+    return make_member(organisation, Role.MANAGEMENT, first_name="Claudia", last_name="Meier")
+
+
+def test_an_agreement_shows_status_period_parties_and_last_change(
+    client, organisation, marketing, sales, management
+):
+    agreement = make_agreement(
+        organisation,
+        start_date=datetime.date(2027, 1, 1),
+        end_date=datetime.date(2027, 12, 31),
+        geographic_unit="Deutschschweiz",
+        marketing_representative=marketing,
+        sales_representative=sales,
+        updated_by=sales,
+    )
+    client.force_login(management)
+    response = dashboard(client)
+    assert listed(response) == {agreement.pk}
+    assert "SLA Marketing & Sales Muster AG" in response.text
+    assert "Deutschschweiz" in response.text
+    assert "Entwurf" in response.text
+    assert "01.01.2027–31.12.2027" in response.text
+    assert "Anna Keller" in response.text
+    assert "Marco Brunner" in response.text
+    assert "von Marco Brunner" in response.text
+    assert agreement.updated_at.astimezone().strftime("%d.%m.%Y") in response.text
+
+
+def test_other_organisations_agreements_are_never_shown(client, organisation, marketing):
+    own = make_agreement(organisation)
+    other = make_agreement(make_organisation("Konkurrenz GmbH"), geographic_unit="Romandie")
+    client.force_login(marketing)
+    assert listed(dashboard(client)) == {own.pk}
+    assert listed(dashboard(client, q="Konkurrenz")) == set()
+    assert listed(dashboard(client, q="Romandie")) == set()
+    assert listed(dashboard(client, status=AgreementStatus.DRAFT)) == {own.pk}
+    assert other.pk not in listed(dashboard(client, page=2))
+
+
+def test_a_member_of_two_organisations_sees_both_and_finds_each_by_name(
+    client, organisation, marketing
+):
+    second = make_organisation("Tochter GmbH")
+    Membership.objects.create(user=marketing, organisation=second, role=Role.MANAGEMENT)
+    first_sla, second_sla = make_agreement(organisation), make_agreement(second)
+    client.force_login(marketing)
+    assert listed(dashboard(client)) == {first_sla.pk, second_sla.pk}
+    assert listed(dashboard(client, q="tochter")) == {second_sla.pk}
+    assert listed(dashboard(client, q="Muster")) == {first_sla.pk}
+
+
+def test_filter_by_status(client, organisation, sales):
+    draft = make_agreement(organisation)
+    signed = make_agreement(organisation, status=AgreementStatus.SIGNED)
+    client.force_login(sales)
+    response = dashboard(client, status=AgreementStatus.SIGNED)
+    assert listed(response) == {signed.pk}
+    assert '<option value="signed" selected>' in response.text
+    assert listed(dashboard(client, status=AgreementStatus.DRAFT)) == {draft.pk}
+
+
+def test_an_unknown_status_shows_everything(client, organisation, sales):
+    agreements = {make_agreement(organisation).pk, make_agreement(organisation).pk}
+    client.force_login(sales)
+    assert listed(dashboard(client, status="gibtsnicht")) == agreements
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["Deutschschweiz", "KMU", "Playbook", "Keller", "anna keller", "Brunner Muster"],
+)
+def test_search_finds_organisation_place_group_system_and_people(
+    client, organisation, marketing, sales, query
+):
+    found = make_agreement(
+        organisation,
+        geographic_unit="Deutschschweiz",
+        group_subgroup="KMU",
+        system_name="Inbound Playbook",
+        marketing_representative=marketing,
+        sales_representative=sales,
+    )
+    make_agreement(organisation, geographic_unit="Tessin")
+    client.force_login(marketing)
+    response = dashboard(client, q=query)
+    assert listed(response) == {found.pk}
+    assert f'value="{query}"' in response.text
+
+
+def test_search_without_a_match_says_so_and_offers_the_full_list(client, organisation, sales):
+    make_agreement(organisation)
+    client.force_login(sales)
+    response = dashboard(client, q="Nirgendwo")
+    assert listed(response) == set()
+    assert "Keine Vereinbarung passt zu Suche und Filter." in response.text
+    assert NEW_SLA not in response.text.split("Keine Vereinbarung passt")[1]
+
+
+def test_twenty_agreements_per_page(client, organisation, sales):
+    for _ in range(45):
+        make_agreement(organisation)
+    client.force_login(sales)
+    first, third = dashboard(client), dashboard(client, page=3)
+    assert len(listed(first)) == 20
+    assert len(listed(third)) == 5
+    assert listed(first).isdisjoint(listed(third))
+    assert "45 Vereinbarungen · Seite 1 von 3" in first.text
+    assert '<span class="page-link" aria-current="page">' in third.text
+
+
+def test_page_links_keep_filter_and_search(client, organisation, sales):
+    for _ in range(21):
+        make_agreement(organisation, geographic_unit="Deutschschweiz")
+    make_agreement(organisation, status=AgreementStatus.SIGNED, geographic_unit="Deutschschweiz")
+    client.force_login(sales)
+    response = dashboard(client, status=AgreementStatus.DRAFT, q="Deutschschweiz")
+    assert 'href="?status=draft&amp;q=Deutschschweiz&amp;page=2"' in response.text
+    second = dashboard(client, status=AgreementStatus.DRAFT, q="Deutschschweiz", page=2)
+    assert len(listed(second)) == 1
+    assert 'href="?status=draft&amp;q=Deutschschweiz&amp;page=1"' in second.text
+
+
+def test_a_page_number_out_of_range_shows_the_last_page(client, organisation, sales):
+    agreement = make_agreement(organisation)
+    client.force_login(sales)
+    assert listed(dashboard(client, page=99)) == {agreement.pk}
+    assert listed(dashboard(client, page="x")) == {agreement.pk}
+
+
+@pytest.mark.parametrize("role", [Role.MARKETING, Role.SALES])
+def test_authors_start_from_the_empty_state(client, organisation, role):
+    client.force_login(make_member(organisation, role))
+    response = dashboard(client)
+    assert "Noch keine Leistungsvereinbarung." in response.text
+    assert f'href="{NEW_SLA}"' in response.text
+    assert "Neues SLA" in response.text
+
+
+def test_management_sees_the_empty_state_without_new_sla(client, organisation, management):
+    client.force_login(management)
+    response = dashboard(client)
+    assert "Noch keine Leistungsvereinbarung." in response.text
+    assert NEW_SLA not in response.text
+    assert "Neues SLA" not in response.text
+    assert 'role="search"' not in response.text  # nothing to filter yet
+
+
+def test_management_reads_the_list_without_new_sla(client, organisation, management):
+    agreement = make_agreement(organisation)
+    client.force_login(management)
+    response = dashboard(client)
+    assert listed(response) == {agreement.pk}
+    assert NEW_SLA not in response.text
+
+
+def test_authors_find_new_sla_above_a_filled_list(client, organisation, marketing):
+    make_agreement(organisation)
+    client.force_login(marketing)
+    assert f'href="{NEW_SLA}"' in dashboard(client).text
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client):
+    response = client.get(reverse("dashboard"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_the_query_count_does_not_grow_with_the_agreements(client, organisation, marketing):
+    def add_agreements(count):
+        # Every agreement with its own people, so each relation would cost a query.
+        for _ in range(count):
+            make_agreement(
+                organisation,
+                start_date=datetime.date(2027, 1, 1),
+                end_date=datetime.date(2027, 12, 31),
+                marketing_representative=make_member(organisation, Role.MARKETING),
+                sales_representative=make_member(organisation, Role.SALES),
+                updated_by=make_member(organisation, Role.MANAGEMENT),
+            )
+
+    client.force_login(marketing)
+    add_agreements(2)
+    with CaptureQueriesContext(connection) as few:
+        dashboard(client)
+    add_agreements(28)
+    with CaptureQueriesContext(connection) as many:
+        response = dashboard(client)
+    assert len(listed(response)) == 20
+    assert len(many) == len(few)

@@ -1,0 +1,329 @@
+"""The framework document: only real PDFs are stored, privately, and only members get them."""
+
+import os
+import re
+import time
+
+import pytest
+from django.core.exceptions import ValidationError
+from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploadedFile
+from django.urls import reverse
+from weasyprint import HTML
+
+from agreements.enums import AgreementStatus, Role
+from agreements.uploads import (
+    FrameworkDocumentField,
+    framework_document_remove,
+    framework_document_replace,
+)
+from tests.factories import make_agreement, make_member, make_organisation, make_pdf
+
+NOT_A_PDF = "Die Datei ist kein gültiges PDF."
+
+
+@pytest.fixture(autouse=True)
+def media_root(settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    return tmp_path
+
+
+@pytest.fixture(scope="module")
+def weasyprint_pdf():
+    """A PDF as a real producer writes it: fonts, compressed streams, object streams."""
+    return HTML(
+        string="<h1>Inbound Playbook</h1><p>Rahmen für Marketing und Sales.</p>"
+    ).write_pdf()
+
+
+def upload(content: bytes, name="Rahmen.pdf", content_type="application/pdf"):
+    return SimpleUploadedFile(name, content, content_type=content_type)
+
+
+def refusal(uploaded_file) -> str:
+    """The message the Rahmen step shows next to the field, or fails when the file passes."""
+    with pytest.raises(ValidationError) as error:
+        FrameworkDocumentField().clean(uploaded_file)
+    return " ".join(error.value.messages)
+
+
+def raw_pdf(*objects: bytes, root=1) -> bytes:
+    """A hand-written PDF with objects 1..n, for shapes no honest producer writes."""
+    body = b"%PDF-1.4\n"
+    offsets = []
+    for number, content in enumerate(objects, start=1):
+        offsets.append(len(body))
+        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
+    xref = len(body)
+    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
+    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
+    body += b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (len(objects) + 1, root)
+    return body + b"startxref\n%d\n%%%%EOF\n" % xref
+
+
+CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
+
+
+# What is accepted
+
+
+def test_a_pdf_written_by_weasyprint_is_accepted(weasyprint_pdf):
+    uploaded = upload(weasyprint_pdf)
+    assert FrameworkDocumentField().clean(uploaded) is uploaded
+
+
+def test_a_pdf_of_several_pages_is_accepted():
+    uploaded = upload(make_pdf(pages=3))
+    assert FrameworkDocumentField().clean(uploaded) is uploaded
+
+
+def test_the_content_decides_not_the_name_or_declared_type(weasyprint_pdf):
+    uploaded = upload(weasyprint_pdf, name="rahmen", content_type="application/octet-stream")
+    assert FrameworkDocumentField().clean(uploaded) is uploaded
+
+
+def test_no_file_is_fine_for_a_draft():
+    assert FrameworkDocumentField().clean(None) is None
+
+
+# What is refused, and what the author reads
+
+
+def test_an_executable_renamed_to_pdf_is_refused():
+    elf = b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(200)
+    assert refusal(upload(elf, name="rahmen.pdf")) == NOT_A_PDF
+
+
+def test_a_text_file_named_pdf_is_refused():
+    assert refusal(upload(b"Rahmen des SLA\n", name="rahmen.pdf")) == NOT_A_PDF
+
+
+def test_a_text_file_that_only_starts_like_a_pdf_is_refused():
+    assert refusal(upload(b"%PDF-1.7\nkein PDF, nur Text\n")) == NOT_A_PDF
+
+
+def test_a_truncated_pdf_is_refused(weasyprint_pdf):
+    assert refusal(upload(weasyprint_pdf[: len(weasyprint_pdf) // 2])) == NOT_A_PDF
+
+
+def test_an_empty_file_is_refused():
+    assert refusal(upload(b"")) == "Die Datei ist leer."
+
+
+def test_a_file_over_10_mb_is_refused(weasyprint_pdf):
+    # A sparse temporary file: 10 MB + 1 byte on paper, next to nothing in memory or on disk.
+    uploaded = TemporaryUploadedFile("gross.pdf", "application/pdf", 0, None)
+    uploaded.write(weasyprint_pdf)
+    uploaded.truncate(10 * 1024 * 1024 + 1)
+    uploaded.size = 10 * 1024 * 1024 + 1
+    uploaded.seek(0)
+    try:
+        assert refusal(uploaded) == "Die Datei ist grösser als 10 MB."
+    finally:
+        uploaded.close()
+
+
+def test_a_file_of_exactly_10_mb_is_judged_by_its_content():
+    uploaded = TemporaryUploadedFile("genau.pdf", "application/pdf", 0, None)
+    uploaded.truncate(10 * 1024 * 1024)
+    uploaded.size = 10 * 1024 * 1024
+    try:
+        assert refusal(uploaded) == NOT_A_PDF
+    finally:
+        uploaded.close()
+
+
+def test_an_encrypted_pdf_is_refused():
+    message = refusal(upload(make_pdf(password="geheim")))
+    assert message.startswith("Das PDF ist verschlüsselt oder mit einem Passwort geschützt.")
+
+
+def test_a_pdf_without_pages_is_refused():
+    assert refusal(upload(make_pdf(pages=0))) == "Das PDF enthält keine Seite."
+
+
+def test_a_pdf_of_more_than_2000_pages_is_refused():
+    pages = 2001
+    kids = b" ".join(b"%d 0 R" % number for number in range(3, pages + 3))
+    page = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+    pdf = raw_pdf(
+        CATALOG, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, kids), *[page] * pages
+    )
+    assert refusal(upload(pdf)) == "Das PDF hat mehr als 2000 Seiten."
+
+
+def test_a_nesting_bomb_is_refused_quickly():
+    bomb = b"<< /Type /Catalog /Pages 2 0 R /Bomb " + b"[" * 100_000 + b"]" * 100_000 + b" >>"
+    started = time.monotonic()
+    message = refusal(upload(raw_pdf(bomb)))
+    assert message.startswith("Das PDF ist zu komplex, um es zu prüfen.")
+    assert time.monotonic() - started < 5
+
+
+def test_a_page_tree_that_loops_is_refused():
+    looping = raw_pdf(CATALOG, b"<< /Type /Pages /Count 1 /Kids [2 0 R] >>")
+    assert refusal(upload(looping)) == NOT_A_PDF
+
+
+# Storing
+
+
+def stored_files(media_root):
+    return sorted(path.name for path in (media_root / "frameworks").iterdir())
+
+
+@pytest.mark.django_db
+def test_the_stored_name_is_random_and_the_original_name_is_kept(media_root, weasyprint_pdf):
+    agreement = make_agreement()
+    framework_document_replace(
+        agreement=agreement, uploaded_file=upload(weasyprint_pdf, name="Inbound Playbook.pdf")
+    )
+    agreement.refresh_from_db()
+    assert re.fullmatch(r"frameworks/[0-9a-f]{32}\.pdf", agreement.framework_document.name)
+    assert "Playbook" not in agreement.framework_document.name
+    assert agreement.framework_document_name == "Inbound Playbook.pdf"
+    assert (media_root / agreement.framework_document.name).read_bytes() == weasyprint_pdf
+
+
+@pytest.mark.django_db
+def test_the_download_name_is_a_harmless_pdf_name(weasyprint_pdf):
+    agreement = make_agreement()
+    framework_document_replace(
+        agreement=agreement, uploaded_file=upload(weasyprint_pdf, name="Rahmen\x07 Übersicht")
+    )
+    assert agreement.framework_document_name == "Rahmen Übersicht.pdf"
+
+
+@pytest.mark.django_db
+def test_an_unchecked_file_is_never_stored(media_root):
+    agreement = make_agreement()
+    with pytest.raises(ValidationError):
+        framework_document_replace(agreement=agreement, uploaded_file=upload(b"\x7fELF"))
+    agreement.refresh_from_db()
+    assert not agreement.framework_document
+    assert not (media_root / "frameworks").exists()
+
+
+@pytest.mark.django_db
+def test_replacing_deletes_the_previous_file(
+    media_root, weasyprint_pdf, django_capture_on_commit_callbacks
+):
+    agreement = make_agreement()
+    with django_capture_on_commit_callbacks(execute=True):
+        framework_document_replace(agreement=agreement, uploaded_file=upload(weasyprint_pdf))
+    first = agreement.framework_document.name
+    with django_capture_on_commit_callbacks(execute=True):
+        framework_document_replace(
+            agreement=agreement, uploaded_file=upload(make_pdf(), name="Neu.pdf")
+        )
+    agreement.refresh_from_db()
+    assert agreement.framework_document.name != first
+    assert agreement.framework_document_name == "Neu.pdf"
+    assert stored_files(media_root) == [os.path.basename(agreement.framework_document.name)]
+
+
+@pytest.mark.django_db
+def test_removing_deletes_the_file(media_root, weasyprint_pdf, django_capture_on_commit_callbacks):
+    agreement = make_agreement()
+    framework_document_replace(agreement=agreement, uploaded_file=upload(weasyprint_pdf))
+    with django_capture_on_commit_callbacks(execute=True):
+        framework_document_remove(agreement=agreement)
+    agreement.refresh_from_db()
+    assert not agreement.framework_document
+    assert agreement.framework_document_name == ""
+    assert stored_files(media_root) == []
+
+
+@pytest.mark.django_db
+def test_a_file_another_agreement_still_uses_is_kept(
+    media_root, weasyprint_pdf, django_capture_on_commit_callbacks
+):
+    """A renewal may take over its predecessor's document; the signed one keeps it."""
+    renewal = make_agreement()
+    framework_document_replace(agreement=renewal, uploaded_file=upload(weasyprint_pdf))
+    signed = make_agreement(
+        renewal.organisation,
+        status=AgreementStatus.SIGNED,
+        framework_document=renewal.framework_document.name,
+    )
+    with django_capture_on_commit_callbacks(execute=True):
+        framework_document_remove(agreement=renewal)
+    assert (media_root / signed.framework_document.name).exists()
+
+
+@pytest.mark.django_db
+def test_a_signed_agreements_document_cannot_be_replaced(weasyprint_pdf):
+    agreement = make_agreement(status=AgreementStatus.SIGNED)
+    with pytest.raises(ValueError):
+        framework_document_replace(agreement=agreement, uploaded_file=upload(weasyprint_pdf))
+
+
+# Downloading
+
+
+@pytest.fixture
+def agreement_with_document(db, weasyprint_pdf):
+    organisation = make_organisation()
+    agreement = make_agreement(organisation)
+    framework_document_replace(
+        agreement=agreement, uploaded_file=upload(weasyprint_pdf, name="Inbound Playbook.pdf")
+    )
+    return agreement
+
+
+def download_url(agreement):
+    return reverse("agreement_framework_document", args=[agreement.pk])
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", list(Role))
+def test_every_member_downloads_the_document(client, agreement_with_document, weasyprint_pdf, role):
+    client.force_login(make_member(agreement_with_document.organisation, role))
+    response = client.get(download_url(agreement_with_document))
+    assert response.status_code == 200
+    assert b"".join(response.streaming_content) == weasyprint_pdf
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == 'attachment; filename="Inbound Playbook.pdf"'
+    assert response["X-Content-Type-Options"] == "nosniff"
+    assert "no-store" in response["Cache-Control"]
+
+
+@pytest.mark.django_db
+def test_a_name_with_umlauts_reaches_the_browser_intact(client, weasyprint_pdf):
+    agreement = make_agreement()
+    framework_document_replace(
+        agreement=agreement, uploaded_file=upload(weasyprint_pdf, name="Rahmen Übersicht.pdf")
+    )
+    client.force_login(make_member(agreement.organisation, Role.SALES))
+    response = client.get(download_url(agreement))
+    assert response["Content-Disposition"] == (
+        "attachment; filename*=utf-8''Rahmen%20%C3%9Cbersicht.pdf"
+    )
+
+
+@pytest.mark.django_db
+def test_members_of_another_organisation_get_404(client, agreement_with_document):
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+    assert client.get(download_url(agreement_with_document)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_anonymous_visitors_are_sent_to_the_login(client, agreement_with_document):
+    url = download_url(agreement_with_document)
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+
+@pytest.mark.django_db
+def test_no_document_answers_404(client):
+    agreement = make_agreement()
+    client.force_login(make_member(agreement.organisation, Role.MARKETING))
+    assert client.get(download_url(agreement)).status_code == 404
+
+
+@pytest.mark.django_db
+def test_the_stored_file_has_no_public_url(client, agreement_with_document):
+    client.force_login(make_member(agreement_with_document.organisation, Role.MARKETING))
+    name = agreement_with_document.framework_document.name
+    for prefix in ("/media/", "/"):
+        assert client.get(prefix + name).status_code == 404

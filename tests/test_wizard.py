@@ -1,0 +1,322 @@
+"""The authoring wizard: steps save to the database, rights by role, no lost work."""
+
+import datetime
+
+import pytest
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+
+from agreements.document import SlaDocument
+from agreements.enums import Role
+from agreements.models import Agreement, FurtherDefinition
+from agreements.wizard import STEPS
+from tests.factories import make_agreement, make_member, make_organisation, make_pdf
+
+
+def step_url(agreement, slug):
+    return reverse("agreement_step", args=[agreement.pk, slug])
+
+
+def post_step(client, agreement, slug, data, go="next"):
+    agreement.refresh_from_db()
+    return client.post(
+        step_url(agreement, slug), {"base_revision": agreement.revision, "go": go, **data}
+    )
+
+
+@pytest.fixture
+def team(db):
+    organisation = make_organisation("Beispiel AG")
+    return {
+        "organisation": organisation,
+        "marketing": make_member(organisation, Role.MARKETING, "lena", first_name="Lena"),
+        "sales": make_member(organisation, Role.SALES, "tom", first_name="Tom"),
+        "management": make_member(organisation, Role.MANAGEMENT, "chef"),
+    }
+
+
+def test_a_marketing_lead_creates_a_draft(client, team):
+    client.force_login(team["marketing"])
+    response = client.get(reverse("agreement_create"))
+    assert response.status_code == 200
+    assert "Beispiel AG" in response.text
+
+    response = client.post(
+        reverse("agreement_create"),
+        {"start_date": "01.01.2027", "end_date": "31.12.2027", "geographic_unit": "Romandie"},
+    )
+    agreement = Agreement.objects.get()
+    assert response.status_code == 302
+    assert response["Location"] == step_url(agreement, "parteien")
+    assert agreement.organisation == team["organisation"]
+    assert agreement.start_date == datetime.date(2027, 1, 1)
+    assert agreement.marketing_representative == team["marketing"]
+    assert agreement.created_by == team["marketing"]
+    assert agreement.status == "draft"
+
+
+def test_management_may_not_create_or_edit(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["management"])
+    assert client.get(reverse("agreement_create")).status_code == 403
+    assert client.get(step_url(agreement, "grunddaten")).status_code == 403
+    response = post_step(client, agreement, "grunddaten", {"geographic_unit": "X"})
+    assert response.status_code == 403
+    agreement.refresh_from_db()
+    assert agreement.geographic_unit == ""
+    # ... but reads the agreement.
+    assert client.get(reverse("agreement_detail", args=[agreement.pk])).status_code == 200
+
+
+def test_other_organisations_get_404_on_every_step(client, team):
+    agreement = make_agreement(team["organisation"])
+    outsider = make_member(make_organisation(), Role.MARKETING)
+    client.force_login(outsider)
+    for step in STEPS:
+        assert client.get(step_url(agreement, step.slug)).status_code == 404
+
+
+def test_anonymous_visitors_are_sent_to_the_login(client, team):
+    agreement = make_agreement(team["organisation"])
+    response = client.get(step_url(agreement, "grunddaten"))
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+def test_each_save_is_stored_and_survives_a_new_session(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["sales"])
+    response = post_step(client, agreement, "ziele", {
+        "sql_target": "1’250", "sql_period": "quarter", "response_time_hours": "24",
+        "report_back": "both", "metric_sql": "on",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert response["Location"] == step_url(agreement, "verantwortung")
+
+    client.logout()
+    client.force_login(team["marketing"])
+    response = client.get(step_url(agreement, "ziele"))
+    assert 'value="1’250"' in response.text
+    agreement.refresh_from_db()
+    assert agreement.sql_target == 1250
+    assert agreement.updated_by == team["sales"]
+    assert agreement.revision == 2
+
+
+def test_step_list_shows_completeness_and_jumps_save_first(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "verantwortung", {
+        "marketing_responsible": "Lena Muster", "marketing_deputy": "Ali Frei",
+        "sales_responsible": "Tom Test", "sales_deputy": "Eva Graf",
+        "goto": "funnel",
+    })  # fmt: skip
+    assert response["Location"] == step_url(agreement, "funnel")
+    response = client.get(step_url(agreement, "funnel"))
+    assert response.status_code == 200
+    nav = response.text[response.text.index("wizard-steps") :]
+    verantwortung = nav[nav.index("Verantwortung") :]
+    assert "vollständig" in verantwortung[:400]
+
+
+def test_invalid_input_is_refused_in_german_and_nothing_typed_is_lost(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "grunddaten", {
+        "start_date": "2027-12-31", "end_date": "2027-01-01",
+        "geographic_unit": "Tessin", "group_subgroup": "Gruppe Süd",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert "Bitte korrigieren Sie die markierten Angaben" in response.text
+    assert "Das Enddatum muss nach dem Startdatum liegen." in response.text
+    assert 'value="Tessin"' in response.text and 'value="Gruppe Süd"' in response.text
+    agreement.refresh_from_db()
+    assert agreement.geographic_unit == ""
+
+
+@pytest.mark.parametrize(
+    ("slug", "data", "message"),
+    [
+        ("grunddaten", {"start_date": "31.31.2027"}, "Bitte ein gültiges Datum eingeben"),
+        ("ziele", {"sql_target": "viele"}, "Bitte eine ganze Zahl eingeben"),
+        ("ziele", {"response_time_hours": "0"}, "Bitte eine Zahl ab 1 eingeben"),
+        ("funnel", {"funnel_visits": "-5"}, "Bitte eine Zahl ab 0 eingeben"),
+        ("definitionen", {"rate_x_stage": "mql", "rate_y_stage": "mql"}, "verschiedene Stufen"),
+        ("reporting", {"reporting_channel": "other"}, "Bitte das Tool nennen."),
+    ],
+)
+def test_every_step_validates_with_a_german_message(client, team, slug, data, message):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["sales"])
+    if slug == "definitionen":
+        data = {**data, "definitions-TOTAL_FORMS": "0", "definitions-INITIAL_FORMS": "0"}
+    response = post_step(client, agreement, slug, data)
+    assert response.status_code == 422
+    assert message in response.text
+
+
+def test_renewal_before_start_is_refused_across_steps(client, team):
+    agreement = make_agreement(team["organisation"], start_date=datetime.date(2027, 1, 1))
+    client.force_login(team["sales"])
+    response = post_step(client, agreement, "reporting", {"renewal_date": "30.06.2026"})
+    assert response.status_code == 422
+    assert "Das Erneuerungsdatum muss nach dem Startdatum liegen." in response.text
+
+
+def test_a_stale_save_is_refused_naming_who_changed_it(client, team):
+    agreement = make_agreement(team["organisation"])
+    base = agreement.revision
+    # Sales saves first ...
+    client.force_login(team["sales"])
+    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
+    # ... then marketing submits the page it loaded before.
+    client.force_login(team["marketing"])
+    response = client.post(step_url(agreement, "verantwortung"), {
+        "base_revision": base, "go": "next", "sales_responsible": "Jemand Anders",
+        "marketing_responsible": "Lena Muster",
+    })  # fmt: skip
+    assert response.status_code == 409
+    assert "Tom Test hat das SLA am" in response.text
+    assert 'value="Lena Muster"' in response.text  # the refused input stays on screen
+    assert "Verantwortung Sales:</strong> Tom Test" in response.text
+    agreement.refresh_from_db()
+    assert agreement.sales_responsible == "Tom Test"
+    assert agreement.marketing_responsible == ""
+    # Saving again from the conflict page is a conscious overwrite.
+    response = client.post(step_url(agreement, "verantwortung"), {
+        "base_revision": agreement.revision, "go": "next",
+        "sales_responsible": "Jemand Anders", "marketing_responsible": "Lena Muster",
+    })  # fmt: skip
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.marketing_responsible == "Lena Muster"
+
+
+def test_further_definitions_are_added_ordered_and_removed(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    management = {"definitions-INITIAL_FORMS": "0", "definitions-TOTAL_FORMS": "3"}
+    response = post_step(client, agreement, "definitionen", {
+        **management,
+        "definitions-0-term": "Target Accounts", "definitions-0-text": "Zielkunden",
+        "definitions-1-term": "", "definitions-1-text": "",
+        "definitions-2-term": "Churn", "definitions-2-text": "verlorene Kunden",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert list(agreement.further_definitions.values_list("term", "position")) == [
+        ("Target Accounts", 1),
+        ("Churn", 2),
+    ]
+    first, second = agreement.further_definitions.all()
+    response = post_step(client, agreement, "definitionen", {
+        "definitions-INITIAL_FORMS": "2", "definitions-TOTAL_FORMS": "2",
+        "definitions-0-id": first.pk, "definitions-0-term": first.term,
+        "definitions-0-text": first.text, "definitions-0-DELETE": "on",
+        "definitions-1-id": second.pk, "definitions-1-term": "Churn",
+        "definitions-1-text": "verlorene Kunden",
+    })  # fmt: skip
+    assert response.status_code == 302
+    assert list(FurtherDefinition.objects.values_list("term", "position")) == [("Churn", 1)]
+
+
+def test_a_definition_needs_its_text(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "definitionen", {
+        "definitions-INITIAL_FORMS": "0", "definitions-TOTAL_FORMS": "1",
+        "definitions-0-term": "Churn", "definitions-0-text": "",
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert 'value="Churn"' in response.text
+    assert not FurtherDefinition.objects.exists()
+
+
+def test_representatives_are_chosen_among_members_of_the_right_role(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = client.get(step_url(agreement, "parteien"))
+    form = response.context["form"]
+    assert list(form.fields["marketing_representative"].queryset) == [team["marketing"]]
+    assert list(form.fields["sales_representative"].queryset) == [team["sales"]]
+    response = post_step(client, agreement, "parteien", {
+        "marketing_function": "Inbound Marketing",
+        "marketing_representative": team["sales"].pk,
+    })  # fmt: skip
+    assert response.status_code == 422
+
+
+def test_funnel_step_shows_the_derived_conversion_rates(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    post_step(client, agreement, "funnel", {
+        "funnel_visits": "34’000", "funnel_target_accounts": "450", "funnel_mql": "570",
+        "funnel_prospects": "290", "funnel_sql": "260", "funnel_customers": "200",
+    }, go="stay")  # fmt: skip
+    response = client.get(step_url(agreement, "funnel"))
+    assert "126,7\u00a0%" in response.text
+    assert 'value="34’000"' in response.text
+
+
+def test_review_lists_what_is_missing_with_links_to_its_step(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = client.get(step_url(agreement, "pruefen"))
+    assert response.status_code == 200
+    assert f'href="{step_url(agreement, "funnel")}">Funnel ATTRACT Visits</a>' in response.text
+    assert f'href="{step_url(agreement, "grunddaten")}">Startdatum</a>' in response.text
+
+
+def test_review_of_the_complete_demo_lists_nothing_missing(client, demo_agreement):
+    client.login(username="sales", password="demo")
+    response = client.get(step_url(demo_agreement, "pruefen"))
+    assert response.status_code == 200
+    assert "Das SLA ist vollständig" in response.text
+    assert 'id="missing"' not in response.text
+
+
+def test_saving_a_step_never_touches_other_steps(client, team):
+    agreement = make_agreement(team["organisation"], geographic_unit="Romandie")
+    stale_copy = Agreement.objects.get(pk=agreement.pk)
+    Agreement.objects.filter(pk=agreement.pk).update(group_subgroup="Gruppe Nord")
+    client.force_login(team["marketing"])
+    post_step(client, stale_copy, "funnel", {"funnel_visits": "10"})
+    agreement.refresh_from_db()
+    assert agreement.group_subgroup == "Gruppe Nord"
+    assert agreement.funnel_visits == 10
+    assert SlaDocument(agreement)["geographic_unit"].text == "Romandie"
+
+
+def test_framework_document_is_uploaded_in_the_rahmen_step(client, team, settings, tmp_path):
+    settings.MEDIA_ROOT = tmp_path
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    upload = SimpleUploadedFile("Playbook 2028.pdf", make_pdf(), content_type="application/pdf")
+    response = post_step(client, agreement, "rahmen", {
+        "system_name": "Playbook", "framework_document": upload,
+    })  # fmt: skip
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.framework_document_name == "Playbook 2028.pdf"
+    assert "Playbook 2028" not in agreement.framework_document.name
+    assert (tmp_path / agreement.framework_document.name).read_bytes().startswith(b"%PDF-")
+    response = client.get(step_url(agreement, "rahmen"))
+    assert reverse("agreement_framework_document", args=[agreement.pk]) in response.text
+
+
+def test_an_executable_renamed_to_pdf_is_refused_and_the_rest_kept(
+    client, team, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    fake = SimpleUploadedFile("system.pdf", b"\x7fELF\x02\x01\x01" + b"\0" * 200)
+    response = post_step(client, agreement, "rahmen", {
+        "system_name": "Playbook 2028", "system_created_on": "01.11.2027",
+        "framework_document": fake,
+    })  # fmt: skip
+    assert response.status_code == 422
+    assert "Die Datei ist kein gültiges PDF." in response.text
+    assert 'value="Playbook 2028"' in response.text and 'value="01.11.2027"' in response.text
+    agreement.refresh_from_db()
+    assert not agreement.framework_document and agreement.system_name == ""
+    assert not any(tmp_path.rglob("*.pdf"))
