@@ -4,7 +4,9 @@
 #   make run       migrate, load the demo data, serve on http://127.0.0.1:$(PORT)/
 #   make test      ruff, missing migrations, pytest (pass options in PYTEST_ARGS)
 #   make fmt       format the code and apply ruff's safe fixes
+#   make messages  update the English .po from the source strings and compile the .mo
 #   make browsers  install Debian's Chromium and poppler-utils for the browser and PDF tests
+#   make bench     measure against the cost floors into bench/results.md (~15 min, see bench/)
 #   make clean     remove the virtualenv, caches and build output (keeps var/, your data)
 
 PYTHON ?= python3
@@ -20,7 +22,7 @@ STAMP := $(VENV)/.installed
 # to the console. Production never runs these targets (see README.md).
 run test: export DJANGO_DEBUG = 1
 
-.PHONY: install run test fmt browsers clean
+.PHONY: install run test fmt messages browsers bench clean
 
 install: $(STAMP)
 
@@ -34,19 +36,30 @@ $(STAMP): pyproject.toml
 run: install
 	mkdir -p "$${SLA_VAR_DIR:-var}"
 	$(MANAGE) migrate --noinput
-	$(MANAGE) load_demo
 	$(MANAGE) create_seal_certificate
+	$(MANAGE) load_demo
 	$(MANAGE) runserver 127.0.0.1:$(PORT)
 
 test: install browsers
 	$(BIN)/ruff format --check .
 	$(BIN)/ruff check .
+# makemigrations checks the history in the database: without var/ it warns it cannot open it
+	mkdir -p "$${SLA_VAR_DIR:-var}"
 	$(MANAGE) makemigrations --check --dry-run
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# German is the source language, so only English has a catalogue. Needs GNU gettext
+# (Debian package gettext). The .mo is committed: a checkout runs in English without it.
+# The ignores keep Django's own catalogues in .venv and generated files out.
+I18N_IGNORE := --ignore=.venv --ignore=staticfiles --ignore=var --ignore=tests
+messages: export DJANGO_DEBUG = 1
+messages: install
+	$(MANAGE) makemessages -l en --no-obsolete $(I18N_IGNORE)
+	$(MANAGE) compilemessages $(I18N_IGNORE)
 
 # The browser tests need /usr/bin/chromium, the PDF tests pdftotext. When one is missing,
 # apt-get installs it, but only where that is expected: in CI (CI=true) or when you ask
@@ -77,6 +90,13 @@ browsers:
 	    echo "$${tool%%:*} is missing (Debian package $${tool#*:})" >&2; exit 1; \
 	  fi; \
 	done
+
+# By hand, never in CI: needs PostgreSQL on 127.0.0.1:5432 (user postgres, trust), where
+# it creates and drops its own database sla_bench, and wrk (Debian package wrk).
+# BENCH_ARGS=--quick checks the suite itself in a minute.
+BENCH_ARGS ?=
+bench: install
+	$(BIN)/python -m bench.run $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache staticfiles test-results

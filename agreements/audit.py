@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
 from django.utils import timezone
-from django.utils.translation import gettext
+from django.utils.translation import gettext, ngettext
 
 from .enums import AgreementStatus, AuditAction, Party
 from .models import Agreement, AuditEvent
@@ -167,7 +167,11 @@ def audit_verify(agreement) -> ChainReport:
         return _broken(len(events) + 1, problem, events)
     return ChainReport(
         intact=True,
-        message=gettext("Das Audit-Protokoll ist intakt (%(count)d Ereignisse).")
+        message=ngettext(
+            "Das Audit-Protokoll ist intakt (%(count)d Ereignis).",
+            "Das Audit-Protokoll ist intakt (%(count)d Ereignisse).",
+            len(events),
+        )
         % {"count": len(events)},
         event_count=len(events),
         head_hash=previous_hash,

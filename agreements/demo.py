@@ -1,4 +1,11 @@
-"""Demo data: the Muster AG, its three leads, an administrator and one complete SLA.
+"""Demo data: the Muster AG, its three leads, an administrator and two SLAs.
+
+The SLA for 2027 is a complete draft, ready to be submitted and signed (the browser
+tests do). The one for 2026 went through the real sign-off: submitted by marketing,
+signed by marketing and sales with ``agreement_submit`` and ``agreement_sign``, so that
+its sealed PDF is stored and management can download it right after ``make run``. The
+PDF is stored by the workflow's completion hook when ``load_demo``'s transaction commits;
+``manage.py load_demo`` then makes sure it is there (``signed_pdf_store``).
 
 For local use only (``make run``): the accounts share the password ``demo``. Loading
 twice changes nothing, so ``make run`` may call it every time.
@@ -9,9 +16,11 @@ import datetime
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .audit import RequestMeta
 from .enums import (
     ExchangeInterval,
     FunnelStage,
+    Party,
     ReportBack,
     ReportingAudience,
     ReportingChannel,
@@ -19,6 +28,7 @@ from .enums import (
     SqlPeriod,
 )
 from .models import Agreement, FurtherDefinition, Membership, Organisation
+from .workflow import agreement_sign, agreement_submit
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password, refused in production
 
@@ -37,11 +47,28 @@ FUNNEL = {
     FunnelStage.SQL: 260,
     FunnelStage.CUSTOMERS: 200,
 }
+# The signed SLA of the year before, with last year's smaller figures.
+SIGNED_YEAR = 2026
+SIGNED_FUNNEL = {
+    FunnelStage.VISITS: 28_500,
+    FunnelStage.TARGET_ACCOUNTS: 400,
+    FunnelStage.MQL: 480,
+    FunnelStage.PROSPECTS: 250,
+    FunnelStage.SQL: 220,
+    FunnelStage.CUSTOMERS: 170,
+}
+# Where the demo's signatures "come from": documentation addresses (RFC 5737), and a
+# user agent that says what signed.
+DEMO_META = RequestMeta(ip="192.0.2.26", user_agent="SLA-Portal Demodaten (manage.py load_demo)")
 
 
 @transaction.atomic
 def load_demo() -> Agreement:
-    """Create what is missing of the demo data and return the demo SLA."""
+    """Create what is missing of the demo data and return the demo SLA for 2027 (a draft).
+
+    Signing the 2026 SLA seals its PDF once the transaction commits, so a seal
+    certificate must exist (``manage.py load_demo`` creates one for development).
+    """
     User = get_user_model()
     organisation, _ = Organisation.objects.get_or_create(name="Muster AG")
     users = {}
@@ -70,6 +97,9 @@ def load_demo() -> Agreement:
         admin.set_password(DEMO_PASSWORD)
         admin.save(update_fields=["password"])
 
+    # The signed one first: the 2027 draft, changed last, then heads the dashboard.
+    if signed_demo_agreement() is None:
+        _create_signed_agreement(organisation, users)
     agreement = Agreement.objects.filter(
         organisation=organisation, start_date=datetime.date(2027, 1, 1)
     ).first()
@@ -78,22 +108,62 @@ def load_demo() -> Agreement:
     return agreement
 
 
-def _create_agreement(organisation, users) -> Agreement:
+def signed_demo_agreement() -> Agreement | None:
+    """The demo SLA for 2026, signed by marketing and sales; None before ``load_demo``."""
+    return Agreement.objects.filter(
+        organisation__name="Muster AG", start_date=datetime.date(SIGNED_YEAR, 1, 1)
+    ).first()
+
+
+def _create_signed_agreement(organisation, users) -> Agreement:
+    """The 2026 SLA, submitted and signed through the real workflow."""
+    agreement = _create_agreement(
+        organisation,
+        users,
+        year=SIGNED_YEAR,
+        system_created_on=datetime.date(SIGNED_YEAR - 1, 11, 14),
+        sql_target=55,
+        funnel=SIGNED_FUNNEL,
+    )
+    agreement = agreement_submit(agreement=agreement, user=users[Role.MARKETING], meta=DEMO_META)
+    for party in (Party.MARKETING, Party.SALES):
+        user = users[Role(party.value)]
+        agreement_sign(
+            agreement=agreement,
+            party=party,
+            user=user,
+            typed_name=user.get_full_name(),
+            content_sha256=agreement.content_sha256,
+            meta=DEMO_META,
+        )
+    agreement.refresh_from_db()
+    return agreement
+
+
+def _create_agreement(
+    organisation,
+    users,
+    *,
+    year: int = 2027,
+    system_created_on: datetime.date = datetime.date(2026, 11, 16),
+    sql_target: int = 65,
+    funnel: dict = FUNNEL,
+) -> Agreement:
     marketing, sales = users[Role.MARKETING], users[Role.SALES]
     agreement = Agreement(
         organisation=organisation,
         created_by=marketing,
         updated_by=sales,
-        start_date=datetime.date(2027, 1, 1),
-        end_date=datetime.date(2027, 12, 31),
+        start_date=datetime.date(year, 1, 1),
+        end_date=datetime.date(year, 12, 31),
         geographic_unit="Deutschschweiz",
         group_subgroup="Division Industriekunden, Untergruppe KMU",
         marketing_function="Inbound Marketing",
         marketing_representative=marketing,
         sales_function="Inbound Sales",
         sales_representative=sales,
-        system_name="Muster Inbound Playbook 2027",
-        system_created_on=datetime.date(2026, 11, 16),
+        system_name=f"Muster Inbound Playbook {year}",
+        system_created_on=system_created_on,
         definition_visits=(
             "alle Sitzungen auf muster.ch und den Kampagnen-Landingpages, gemessen in HubSpot, "
             "ohne interne Zugriffe und Bots"
@@ -146,7 +216,7 @@ def _create_agreement(organisation, users) -> Agreement:
             "der fakturierte Netto-Umsatz (ohne MWST) der ersten zwölf Monate eines "
             "gewonnenen Deals"
         ),
-        sql_target=65,
+        sql_target=sql_target,
         sql_period=SqlPeriod.QUARTER,
         response_time_hours=24,
         report_back=ReportBack.BOTH,
@@ -159,8 +229,8 @@ def _create_agreement(organisation, users) -> Agreement:
         reporting_channel=ReportingChannel.HUBSPOT_MARKETING,
         reporting_audience=ReportingAudience.EXECUTIVE_BOARD,
         exchange_interval=ExchangeInterval.MONTHLY,
-        renewal_date=datetime.date(2027, 12, 1),
-        **{stage.field_name: figure for stage, figure in FUNNEL.items()},
+        renewal_date=datetime.date(year, 12, 1),
+        **{stage.field_name: figure for stage, figure in funnel.items()},
     )
     agreement.full_clean()
     agreement.save()

@@ -14,9 +14,14 @@ from __future__ import annotations
 import datetime
 from dataclasses import dataclass
 from decimal import ROUND_HALF_UP, Decimal
+from zoneinfo import ZoneInfo
 
+from django.utils import translation
+from django.utils.functional import Promise
 from django.utils.html import escape, format_html
 from django.utils.safestring import SafeString
+from django.utils.text import format_lazy
+from django.utils.translation import gettext_lazy as _
 
 from .enums import (
     EXCHANGE_INTERVAL_ADJECTIVE,
@@ -24,15 +29,19 @@ from .enums import (
     REPORTING_AUDIENCE_DOCUMENT,
     REPORTING_CHANNEL_DOCUMENT,
     SQL_PERIOD_DOCUMENT,
+    AgreementStatus,
     FunnelStage,
     Party,
     ReportingAudience,
     ReportingChannel,
 )
+from .models import Signature
 
 TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
 DOTS = "……"  # the template's blank for a definition or a figure
 NBSP = "\u00a0"
+# The document is Swiss whatever the server or the reader: a signature dated in Zurich.
+SWISS_TIME_ZONE = ZoneInfo("Europe/Zurich")
 
 
 def swiss_number(value: int) -> str:
@@ -70,7 +79,8 @@ class Slot:
     """One placeholder of the template and the value that replaces it."""
 
     placeholder: str
-    label: str  # what the missing list calls it
+    # What the interface's missing list calls it: translated, unlike the document's text.
+    label: str | Promise
     step: str  # the slug of the wizard step that fills it (agreements.wizard.STEPS)
     text: str  # empty while missing
 
@@ -86,7 +96,7 @@ class Slot:
         if self.missing:
             return format_html(
                 '<mark class="placeholder" title="Fehlt: {}">{}</mark>',
-                self.label,
+                _german(self.label),
                 self.placeholder,
             )
         return escape(self.text)
@@ -114,33 +124,36 @@ class FunnelRow:
 class SignatureLine:
     party: Party
     representative: str
-    job_title: str
-    signed: str  # "Name / Datum" once signed; empty until then
+    job_title: str  # the signer's Membership.job_title once signed; empty until then
+    signed: str  # "Anna Keller, 15.01.2027" (typed name, Swiss date) once signed; else empty
 
 
 class SlaDocument:
     """Everything ``document.html`` prints, computed once per render."""
 
-    def __init__(self, agreement, further_definitions=None):
+    def __init__(self, agreement, further_definitions=None, signatures=None):
+        """``signatures``: the agreement's valid ones, each with a ``job_title``
+        (``Signature.objects.valid().with_job_title()``); read here in one query when
+        not given and the agreement is past the draft."""
         self.agreement = agreement
         self.slots: dict[str, Slot] = {}
         a = agreement
-        self._add("firma", "[FIRMA]", "Firma", "grunddaten", a.organisation.name)
+        self._add("firma", "[FIRMA]", _("Firma"), "grunddaten", a.organisation.name)
 
         # 2. Geltungsbereich, repeated in 11. Erneuerung
-        self._add("start_date", "[START_DATUM]", "Startdatum", "grunddaten", _date(a.start_date))
-        self._add("end_date", "[END_DATUM]", "Enddatum", "grunddaten", _date(a.end_date))
+        self._add("start_date", "[START_DATUM]", _("Startdatum"), "grunddaten", _date(a.start_date))
+        self._add("end_date", "[END_DATUM]", _("Enddatum"), "grunddaten", _date(a.end_date))
         self._add(
             "geographic_unit",
             "[WIRKUNGSBEREICH GEOGRAFISCH]",
-            "Geschäftseinheit (geografisch)",
+            _("Geschäftseinheit (geografisch)"),
             "grunddaten",
             a.geographic_unit,
         )
         self._add(
             "group_subgroup",
             "[GRUPPE_UNTERGRUPPE]",
-            "Gruppe / Untergruppe",
+            _("Gruppe / Untergruppe"),
             "grunddaten",
             a.group_subgroup,
         )
@@ -151,14 +164,14 @@ class SlaDocument:
             self._add(
                 f"{party.value}_function",
                 placeholder,
-                f"Funktion {party.label}",
+                format_lazy(_("Funktion {party}"), party=party.label),
                 "parteien",
                 getattr(a, f"{party.value}_function"),
             )
             self._add(
                 f"{party.value}_representative",
                 "[NAME]",
-                f"Vertretung {party.label}",
+                format_lazy(_("Vertretung {party}"), party=party.label),
                 "parteien",
                 _full_name(a.representative(party)),
             )
@@ -167,11 +180,11 @@ class SlaDocument:
         system = a.system_name
         if system and getattr(a, "framework_document", None):
             system = f"{system} (Dokument im Anhang)"
-        self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", "System", "rahmen", system)
+        self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", _("System"), "rahmen", system)
         self._add(
             "system_created_on",
             "[ERSTELLUNGSDATUM]",
-            "Erstellungsdatum des Systems",
+            _("Erstellungsdatum des Systems"),
             "rahmen",
             _date(a.system_created_on),
         )
@@ -182,17 +195,25 @@ class SlaDocument:
             self._add(
                 name,
                 DOTS,
-                f"Definition {label}",
+                format_lazy(_("Definition {term}"), term=label),
                 "definitionen",
                 _sentence(text) if period_follows else text,
             )
         x, y, z = (_stage_label(s) for s in (a.rate_x_stage, a.rate_y_stage, a.rate_z_stage))
-        self._add("rate_xy", "[X zu Y]", "Stufen X und Y", "definitionen", _pair(x, y))
-        self._add("rate_yz", "[Y zu Z]", "Stufen Y und Z", "definitionen", _pair(y, z))
+        self._add("rate_xy", "[X zu Y]", _("Stufen X und Y"), "definitionen", _pair(x, y))
+        self._add("rate_yz", "[Y zu Z]", _("Stufen Y und Z"), "definitionen", _pair(y, z))
         if further_definitions is None:
             further_definitions = list(a.further_definitions.all()) if a.pk else []
         self.further_definitions = [
-            (escape(d.term), Slot(DOTS, f"Definition {d.term}", "definitionen", _sentence(d.text)))
+            (
+                escape(d.term),
+                Slot(
+                    DOTS,
+                    format_lazy(_("Definition {term}"), term=d.term),
+                    "definitionen",
+                    _sentence(d.text),
+                ),
+            )
             for d in further_definitions
         ]
 
@@ -200,14 +221,14 @@ class SlaDocument:
         self._add(
             "sql_target",
             "[ANZAHL]",
-            "Anzahl SQL",
+            _("Anzahl SQL"),
             "ziele",
             swiss_number(a.sql_target) if a.sql_target is not None else "",
         )
         self._add(
             "sql_period",
             "[ZEITRAUM]",
-            "Zeitraum",
+            _("Zeitraum"),
             "ziele",
             SQL_PERIOD_DOCUMENT.get(a.sql_period, ""),
         )
@@ -215,14 +236,14 @@ class SlaDocument:
         self._add(
             "response_time",
             "[STUNDEN]",
-            "Bearbeitungszeit",
+            _("Bearbeitungszeit"),
             "ziele",
             "" if hours is None else f"{hours} Stunde" if hours == 1 else f"{hours} Stunden",
         )
         self._add(
             "report_back",
             "[UMSATZ/ATTRIBUTION]",
-            "Meldung nach Abschluss",
+            _("Meldung nach Abschluss"),
             "ziele",
             REPORT_BACK_DOCUMENT.get(a.report_back, ""),
         )
@@ -235,21 +256,21 @@ class SlaDocument:
         ]
         if a.metric_other.strip():
             metrics.append(a.metric_other.strip())
-        self._add("metrics", "[SQL METRIKEN, UMSATZ]", "Metriken", "ziele", german_list(metrics))
+        self._add("metrics", "[SQL METRIKEN, UMSATZ]", _("Metriken"), "ziele", german_list(metrics))
 
         # 8. Verantwortungsbereiche
         for party in Party:
             self._add(
                 f"{party.value}_responsible",
                 "[NAME]",
-                f"Verantwortung {party.label}",
+                format_lazy(_("Verantwortung {party}"), party=party.label),
                 "verantwortung",
                 getattr(a, f"{party.value}_responsible"),
             )
             self._add(
                 f"{party.value}_deputy",
                 "[STELLVERTRETUNG]",
-                f"Stellvertretung {party.label}",
+                format_lazy(_("Stellvertretung {party}"), party=party.label),
                 "verantwortung",
                 getattr(a, f"{party.value}_deputy"),
             )
@@ -263,7 +284,7 @@ class SlaDocument:
         self._add(
             "reporting_channel",
             "[HUBSPOT MARKETING/SALES DASHBOARD/PPT/TOOL]",
-            "Reporting-Kanal",
+            _("Reporting-Kanal"),
             "reporting",
             channel,
         )
@@ -275,21 +296,21 @@ class SlaDocument:
         self._add(
             "reporting_audience",
             "[LEITUNGSEBENE/GESCHÄFTSLEITUNG]",
-            "Reporting zu Handen",
+            _("Reporting zu Handen"),
             "reporting",
             audience,
         )
         self._add(
             "exchange_interval",
             "[INTERVALL]",
-            "Intervall des Austauschs",
+            _("Intervall des Austauschs"),
             "reporting",
             EXCHANGE_INTERVAL_ADJECTIVE.get(a.exchange_interval, ""),
         )
         self._add(
             "renewal_date",
             "[ERNEUERUNGSDATUM]",
-            "Erneuerungsdatum",
+            _("Erneuerungsdatum"),
             "reporting",
             _date(a.renewal_date),
         )
@@ -302,7 +323,11 @@ class SlaDocument:
             slot = self._add(
                 stage.field_name,
                 DOTS,
-                f"Funnel {stage.phase} {stage.document_label}".replace("  ", " "),
+                format_lazy(
+                    _("Funnel {phase} {stage}"), phase=stage.phase, stage=stage.document_label
+                )
+                if stage.phase
+                else format_lazy(_("Funnel {stage}"), stage=stage.document_label),
                 "funnel",
                 "" if figure is None else swiss_number(figure),
             )
@@ -313,17 +338,14 @@ class SlaDocument:
             self.funnel.append(FunnelRow(stage, slot, rate))
             previous = figure
 
+        if signatures is None:
+            signatures = _valid_signatures(a)
+        signed = {s.party: s for s in signatures}
         self.signature_lines = [
-            SignatureLine(
-                party=party,
-                representative=_full_name(a.representative(party)),
-                job_title="",
-                signed="",
-            )
-            for party in Party
+            _signature_line(party, a.representative(party), signed.get(party)) for party in Party
         ]
 
-    def _add(self, name: str, placeholder: str, label: str, step: str, text) -> Slot:
+    def _add(self, name: str, placeholder: str, label: str | Promise, step: str, text) -> Slot:
         slot = Slot(placeholder, label, step, (text or "").strip())
         self.slots[name] = slot
         return slot
@@ -347,23 +369,43 @@ class SlaDocument:
         return not self.missing
 
 
-# (field, label, whether the template's sentence ends with its own full stop). The
-# template's "Als „Closed-Won“ gelten ……" has none, so the author's text keeps its own.
+# (field, label in the missing list, whether the template's sentence ends with its own
+# full stop). The template's "Als „Closed-Won“ gelten ……" has none, so the author's text
+# keeps its own.
 DEFINITIONS = (
-    ("definition_visits", "Visits", True),
-    ("definition_contacts", "Contacts", True),
-    ("definition_leads", "Leads", True),
-    ("definition_prospects", "Prospects", True),
-    ("definition_mql", "MQL", True),
-    ("definition_sql", "SQL", True),
-    ("definition_rate_xy", "Conversion Rate X zu Y", True),
-    ("definition_rate_yz", "Conversion Rate Y zu Z", True),
-    ("definition_close_rate", "Close-Rate", True),
-    ("definition_attribution", "Attribution", True),
-    ("definition_deal_stages", "DEAL-Stages", True),
-    ("definition_closed_won", "„Closed-Won“", False),
-    ("definition_revenue", "Umsatz", True),
+    ("definition_visits", _("Visits"), True),
+    ("definition_contacts", _("Contacts"), True),
+    ("definition_leads", _("Leads"), True),
+    ("definition_prospects", _("Prospects"), True),
+    ("definition_mql", _("MQL"), True),
+    ("definition_sql", _("SQL"), True),
+    ("definition_rate_xy", _("Conversion Rate X zu Y"), True),
+    ("definition_rate_yz", _("Conversion Rate Y zu Z"), True),
+    ("definition_close_rate", _("Close-Rate"), True),
+    ("definition_attribution", _("Attribution"), True),
+    ("definition_deal_stages", _("DEAL-Stages"), True),
+    ("definition_closed_won", _("„Closed-Won“"), False),
+    ("definition_revenue", _("Umsatz"), True),
 )
+
+
+def _valid_signatures(agreement) -> list:
+    # A draft has none that count: a decline or a reopen voids them all.
+    if not agreement.pk or agreement.status == AgreementStatus.DRAFT:
+        return []
+    return list(Signature.objects.valid().with_job_title().filter(agreement_id=agreement.pk))
+
+
+def _signature_line(party: Party, representative, signature) -> SignatureLine:
+    if signature is None:
+        return SignatureLine(party, _full_name(representative), job_title="", signed="")
+    day = swiss_date(signature.signed_at.astimezone(SWISS_TIME_ZONE).date())
+    return SignatureLine(
+        party,
+        _full_name(representative),
+        job_title=getattr(signature, "job_title", None) or "",
+        signed=f"{signature.typed_name}, {day}",
+    )
 
 
 def _date(value: datetime.date | None) -> str:
@@ -383,7 +425,16 @@ def _sentence(text: str) -> str:
 
 
 def _stage_label(value: str) -> str:
-    return str(FunnelStage(value).label) if value else ""
+    return _german(FunnelStage(value).label) if value else ""
+
+
+def _german(text: str | Promise) -> str:
+    """A translatable label in its German source form, for the document's own text.
+
+    The interface may speak English; the document always reads German.
+    """
+    with translation.override(None):
+        return str(text)
 
 
 def _pair(upper: str, lower: str) -> str:

@@ -7,12 +7,17 @@ enum so the two never drift apart.
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Role(models.TextChoices):
     MARKETING = "marketing", _("Marketing")
     SALES = "sales", _("Sales")
     MANAGEMENT = "management", _("Geschäftsleitung")
+
+
+# Marketing and Sales write the SLA; management reads it.
+AUTHOR_ROLES = frozenset({Role.MARKETING, Role.SALES})
 
 
 class Party(models.TextChoices):
@@ -74,7 +79,9 @@ class ReportingAudience(models.TextChoices):
     """Who receives the report as well (section 9)."""
 
     MANAGEMENT_LEVEL = "management_level", _("Leitungsebene")
-    EXECUTIVE_BOARD = "executive_board", _("Geschäftsleitung")
+    # A context of its own: as a role "Geschäftsleitung" is "Management" in English, as
+    # the recipient of the report (beside "Leitungsebene") the "Executive board".
+    EXECUTIVE_BOARD = "executive_board", pgettext_lazy("reporting audience", "Geschäftsleitung")
     OTHER = "other", _("Andere")
 
 

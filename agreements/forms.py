@@ -15,7 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from .document import swiss_number
 from .enums import Party
 from .models import Agreement, FurtherDefinition
-from .uploads import FrameworkDocumentField
+from .uploads import PDF_MAGIC, FrameworkDocumentField
 
 
 class SwissIntegerField(forms.IntegerField):
@@ -54,7 +54,7 @@ DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"]
 
 class DateInput(forms.DateInput):
     def __init__(self, attrs=None):
-        attrs = {"placeholder": "TT.MM.JJJJ", "inputmode": "numeric", **(attrs or {})}
+        attrs = {"placeholder": _("TT.MM.JJJJ"), "inputmode": "numeric", **(attrs or {})}
         super().__init__(attrs, format="%d.%m.%Y")
 
 
@@ -261,3 +261,120 @@ class NewAgreementForm(BasicsForm):
                 queryset=organisations, label=_("Organisation"), empty_label=None
             )
             self.order_fields(["organisation"])
+
+
+# Sign-off (agreements.workflow). The forms parse and confirm; the workflow decides.
+
+CONSENT_TEXT = _(
+    "Ich unterzeichne diese Vereinbarung elektronisch und bestätige, das oben angezeigte "
+    "Dokument gelesen zu haben."
+)
+
+
+class SubmitForm(forms.Form):
+    """The review step's "Zur Unterzeichnung einreichen", tied to the revision reviewed."""
+
+    revision = forms.IntegerField(widget=forms.HiddenInput)
+
+
+class SignForm(forms.Form):
+    """The signer's intent: password again, full name typed, explicit consent.
+
+    ``content_sha256`` is the hash of the version the page showed; ``agreement_sign``
+    refuses it when the frozen content has changed since.
+    """
+
+    password = forms.CharField(
+        label=_("Ihr Passwort"),
+        strip=False,
+        widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
+        help_text=_("Zur Bestätigung, dass Sie selbst unterzeichnen."),
+        error_messages={"required": _("Bitte geben Sie Ihr Passwort ein.")},
+    )
+    typed_name = forms.CharField(
+        label=_("Ihr vollständiger Name"),
+        max_length=200,
+        # Typed, not filled in by the browser: typing it is part of the intent to sign.
+        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        error_messages={"required": _("Bitte tippen Sie Ihren vollständigen Namen.")},
+    )
+    consent = forms.BooleanField(
+        label=CONSENT_TEXT,
+        error_messages={
+            "required": _("Bitte bestätigen Sie, dass Sie elektronisch unterzeichnen möchten.")
+        },
+    )
+    content_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+        self.fields["typed_name"].help_text = _(
+            "So, wie er in der Vereinbarung steht: %(name)s"
+        ) % {"name": user.get_full_name() or user.get_username()}
+
+    def clean_password(self):
+        password = self.cleaned_data["password"]
+        if not self.user.check_password(password):
+            raise ValidationError(
+                _("Das Passwort ist nicht korrekt."),
+                code="password_incorrect",
+            )
+        return password
+
+
+class DeclineForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Grund der Ablehnung"),
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Die Autorinnen und Autoren erhalten den Grund per E-Mail."),
+        error_messages={"required": _("Bitte geben Sie einen Grund für die Ablehnung an.")},
+    )
+
+
+class ReopenForm(forms.Form):
+    reason = forms.CharField(
+        label=_("Grund (freiwillig)"),
+        max_length=2000,
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        help_text=_(
+            "Bereits gegebene Unterschriften werden ungültig; alle Beteiligten werden "
+            "benachrichtigt."
+        ),
+    )
+
+
+# A signed PDF is a few hundred kB, plus the framework document (at most
+# SLA_MAX_UPLOAD_BYTES) when it travels inside as an attachment.
+VERIFY_MAX_BYTES = 25 * 1024 * 1024
+
+
+class PdfVerifyForm(forms.Form):
+    """A PDF to check against the signed PDFs the portal has stored (verify page).
+
+    Only the size and the first bytes are checked: the file is hashed, never parsed, so
+    a malformed PDF costs no more than reading it.
+    """
+
+    pdf = forms.FileField(
+        label=_("PDF-Datei"),
+        help_text=_("Höchstens 25 MB. Die Datei wird nur geprüft, nicht gespeichert."),
+        widget=forms.ClearableFileInput(attrs={"accept": "application/pdf,.pdf"}),
+    )
+
+    def clean_pdf(self):
+        uploaded = self.cleaned_data["pdf"]
+        if uploaded.size > VERIFY_MAX_BYTES:
+            raise ValidationError(
+                _("Die Datei ist grösser als %(megabytes)s MB."),
+                code="too_large",
+                params={"megabytes": VERIFY_MAX_BYTES // (1024 * 1024)},
+            )
+        uploaded.seek(0)
+        head = uploaded.read(len(PDF_MAGIC))
+        uploaded.seek(0)
+        if head != PDF_MAGIC:
+            raise ValidationError(_("Die Datei ist kein PDF."), code="not_pdf")
+        return uploaded

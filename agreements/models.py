@@ -88,6 +88,11 @@ def framework_document_path(instance, filename: str) -> str:
     return f"frameworks/{uuid.uuid4().hex}.pdf"
 
 
+def signed_pdf_path(instance, filename: str) -> str:
+    """An unguessable name for the sealed PDF (agreements.archive): private, streamed only."""
+    return f"signed/{uuid.uuid4().hex}.pdf"
+
+
 # What the dashboard's search box looks at.
 SEARCH_LOOKUPS = (
     "organisation__name",
@@ -105,6 +110,10 @@ class AgreementQuerySet(models.QuerySet):
     def drafts(self) -> "AgreementQuerySet":
         return self.filter(status=AgreementStatus.DRAFT)
 
+    def signed(self) -> "AgreementQuerySet":
+        """Fully signed agreements, including those a renewal has since superseded."""
+        return self.filter(status__in=(AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED))
+
     def for_organisation(self, organisation: Organisation) -> "AgreementQuerySet":
         return self.filter(organisation=organisation)
 
@@ -112,11 +121,14 @@ class AgreementQuerySet(models.QuerySet):
         """Agreements of the organisations the user belongs to."""
         if not user.is_authenticated:
             return self.none()
-        # A subquery, not a join with DISTINCT: the database need not compare whole rows
-        # (text and JSON columns included) to drop duplicates, e.g. for the dashboard's count.
-        return self.filter(
-            organisation__in=Membership.objects.filter(user=user).values("organisation")
+        # The organisations' ids as a list (one small query), not a subquery or a join with
+        # DISTINCT: for a member of one organisation, PostgreSQL then walks an index below
+        # in the page's order and stops after one page, however many agreements the
+        # organisation has; with a subquery it reads and sorts them all (issue 7, bench/).
+        organisation_ids = list(
+            Membership.objects.filter(user=user).values_list("organisation_id", flat=True)
         )
+        return self.filter(organisation_id__in=organisation_ids)
 
     def search(self, text: str) -> "AgreementQuerySet":
         """Agreements matching every word of ``text`` in a name, place or representative.
@@ -314,13 +326,43 @@ class Agreement(models.Model):
         _("Vollständig unterzeichnet am"), null=True, blank=True, editable=False
     )
 
+    # The sealed PDF (agreements.archive), rendered once on completion and then served
+    # exactly as stored. The hash finds the agreement for an uploaded copy (verify page).
+    signed_pdf = models.FileField(
+        _("Unterzeichnetes PDF"),
+        upload_to=signed_pdf_path,
+        blank=True,
+        max_length=200,
+        editable=False,
+    )
+    signed_pdf_sha256 = models.CharField(
+        _("Prüfsumme des PDF (SHA-256)"),
+        max_length=64,
+        blank=True,
+        db_index=True,
+        editable=False,
+    )
+    signed_pdf_stored_at = models.DateTimeField(
+        _("PDF abgelegt am"), null=True, blank=True, editable=False
+    )
+
     objects = AgreementQuerySet.as_manager()
 
     class Meta:
         ordering = ["-start_date", "-updated_at"]
         verbose_name = _("Leistungsvereinbarung")
         verbose_name_plural = _("Leistungsvereinbarungen")
-        indexes = [models.Index(fields=["organisation", "status", "-updated_at"])]
+        indexes = [
+            models.Index(fields=["organisation", "status", "-updated_at"]),
+            # The dashboard's and the signed list's orders, within an organisation.
+            models.Index(
+                fields=["organisation", "-updated_at", "-id"], name="agreement_recent_first"
+            ),
+            models.Index(
+                fields=["organisation", "-start_date", "-completed_at", "-id"],
+                name="agreement_newest_period_first",
+            ),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(status__in=AgreementStatus.values), name="agreement_status_valid"
@@ -415,6 +457,17 @@ class SignatureQuerySet(models.QuerySet):
     def valid(self) -> "SignatureQuerySet":
         """Signatures that count: not voided by a decline or a reopen."""
         return self.filter(voided_at__isnull=True)
+
+    def with_job_title(self) -> "SignatureQuerySet":
+        """Each signature with its signer's ``job_title`` in the organisation, in one query."""
+        return self.annotate(
+            job_title=models.Subquery(
+                Membership.objects.filter(
+                    organisation_id=models.OuterRef("agreement__organisation_id"),
+                    user_id=models.OuterRef("user_id"),
+                ).values("job_title")[:1]
+            )
+        )
 
 
 class Signature(models.Model):

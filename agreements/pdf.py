@@ -2,7 +2,8 @@
 
 ``render_agreement_pdf`` wraps the document in ``templates/agreements/pdf.html`` (print
 CSS, running header, "Seite N von M", the appendix and the audit page on pages of their
-own) and returns PDF/A-3b bytes with the font embedded. ``agreements.seal`` seals them.
+own) and returns PDF/A-3b bytes with the font embedded. ``agreements.seal`` seals them;
+``agreements.archive`` renders a signed agreement once, seals and stores it.
 
 WeasyPrint fetches every stylesheet, font and image through ``StaticFilesFetcher``,
 which serves our own static files from disk and refuses everything else by raising, so
@@ -16,10 +17,9 @@ from __future__ import annotations
 import datetime
 import mimetypes
 from collections.abc import Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import unquote, urljoin, urlsplit
-from zoneinfo import ZoneInfo
 
 import weasyprint
 from django.conf import settings
@@ -29,13 +29,12 @@ from django.template.loader import render_to_string
 from django.utils._os import safe_join
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .document import SlaDocument, swiss_date
+from .document import SWISS_TIME_ZONE, SlaDocument
 from .enums import Party
 
 # The document's own origin. ".invalid" never resolves (RFC 2606): even a URL that
 # escaped the fetcher could not reach a host. Only STATIC_URL below it is served.
 PDF_BASE_URL = "https://sla-portal.invalid/"
-SWISS_TIME_ZONE = ZoneInfo("Europe/Zurich")
 
 
 class PdfResourceRefused(Exception):
@@ -100,15 +99,33 @@ class StaticFilesFetcher(URLFetcher):
 
 @dataclass(frozen=True)
 class SignatureRow:
-    """One given signature, as the signature block and the audit page print it."""
+    """One given signature, as the signature block and the audit page print it.
+
+    Its first fields carry a ``Signature``'s names (``party``, ``typed_name``,
+    ``job_title``, ``signed_at``): ``SlaDocument(signatures=...)`` fills the signature
+    block from these rows exactly as it fills the browser page from Signature rows.
+    """
 
     party: Party
-    name: str
-    function: str  # the signer's job title, e.g. "Leiterin Inbound Marketing"
-    username: str
+    typed_name: str
+    job_title: str  # the signer's Membership.job_title, e.g. "Leiterin Inbound Marketing"
     signed_at: datetime.datetime  # aware; printed in Europe/Zurich
+    username: str = ""
     ip_address: str = ""
     user_agent: str = ""
+
+    @classmethod
+    def from_signature(cls, signature) -> SignatureRow:
+        """The row of a stored signature, annotated ``with_job_title()`` (else no function)."""
+        return cls(
+            party=Party(signature.party),
+            typed_name=signature.typed_name,
+            job_title=getattr(signature, "job_title", None) or "",
+            signed_at=signature.signed_at,
+            username=signature.user.get_username(),
+            ip_address=signature.ip_address or "",
+            user_agent=signature.user_agent,
+        )
 
     @property
     def party_label(self) -> str:
@@ -123,7 +140,7 @@ class SignatureRow:
 class AuditPageData:
     """What the "Prüfprotokoll" at the end of a signed PDF states.
 
-    Filled by the sign-off workflow from its Signature rows and the submitted snapshot.
+    Filled by ``agreements.archive`` from the Signature rows and the submitted snapshot.
     """
 
     agreement_id: int
@@ -143,20 +160,21 @@ def zurich_datetime(value: datetime.datetime) -> str:
 def render_agreement_pdf(
     agreement,
     *,
-    signatures: Sequence[SignatureRow] = (),
+    signatures: Sequence[SignatureRow] | None = None,
     audit_page: AuditPageData | None = None,
     draft: bool = False,
 ) -> bytes:
     """Render an agreement as a PDF/A-3b document and return its bytes.
 
-    ``signatures`` fill the signature block (usually the same rows as
-    ``audit_page.signatures``); ``audit_page`` adds the "Prüfprotokoll" as the last page;
+    ``signatures`` fill the signature block through ``SlaDocument``, the same mechanism
+    as the browser page (usually the same rows as ``audit_page.signatures``); None reads
+    the agreement's valid signatures as the page does. ``audit_page`` adds the
+    "Prüfprotokoll" as the last page;
     ``draft`` prints an "ENTWURF" watermark on every page (draft previews are never
     sealed). The framework document, when uploaded, travels inside as an attachment.
     Raises ``PdfRenderError`` when a resource was refused or could not be read.
     """
-    doc = SlaDocument(agreement)
-    _fill_signature_block(doc, signatures)
+    doc = SlaDocument(agreement, signatures=signatures)
     html = render_to_string(
         "agreements/pdf.html",
         {
@@ -184,21 +202,6 @@ def render_agreement_pdf(
         raise PdfRenderError(str(error.__cause__ or error)) from error
 
 
-def _fill_signature_block(doc: SlaDocument, signatures: Sequence[SignatureRow]) -> None:
-    by_party = {Party(row.party): row for row in signatures}
-    doc.signature_lines = [
-        replace(
-            line,
-            job_title=row.function,
-            signed=", ".join(filter(None, (row.name, row.function)))
-            + f" / {swiss_date(row.signed_at.astimezone(SWISS_TIME_ZONE).date())}",
-        )
-        if (row := by_party.get(line.party))
-        else line
-        for line in doc.signature_lines
-    ]
-
-
 def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Attachment]:
     """The uploaded framework document (section 4), embedded as a PDF/A-3 attachment."""
     document = getattr(agreement, "framework_document", None)
@@ -215,3 +218,28 @@ def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Atta
             url_fetcher=fetcher,
         )
     ]
+
+
+# German words in the PDF's stylesheet, in a column so narrow that they must be hyphenated:
+# enough to load what every render needs once per process (see pdf_warm_up).
+WARM_UP_HTML = """<!DOCTYPE html><html lang="de-CH"><head><meta charset="utf-8">
+<link rel="stylesheet" href="{stylesheet}"></head><body>
+<article class="sla-document" lang="de-CH" style="width: 30mm"><h1>Leistungsvereinbarung</h1>
+<p>Die <strong>Geschäftsleitung</strong> überprüft die <em>Zielerreichung</em> regelmässig.</p>
+</article></body></html>"""
+
+
+def pdf_warm_up() -> None:
+    """Render a tiny PDF so that the first real render of this process is not slow.
+
+    The first render in a process loads pyphen's de_CH hyphenation dictionary (about a
+    second), fontconfig and the PDF/A colour profile; without this the first user after
+    a worker starts would wait three times as long as the next one (bench/, issue 7).
+    gunicorn.conf.py calls it once per worker; tests and management commands do not.
+    """
+    from django.templatetags.static import static
+
+    html = WARM_UP_HTML.format(stylesheet=static("css/print.css"))
+    weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf(
+        pdf_variant="pdf/a-3b", full_fonts=False
+    )

@@ -3,6 +3,14 @@
 Views fetch agreements through ``get_agreement_for``; it answers 404 for an agreement
 the user may not even know about (another organisation's) and 403 for one they may
 see but not act on in the asked way.
+
+Two kinds of answers live here. ``get_agreement_for`` decides *who* may ask for a
+sign-off action at all (403 otherwise): the authors submit and reopen, the named
+representatives sign and decline. The ``can_*`` predicates add *now*: whether the
+button makes sense in the agreement's current state, mirroring the checks in
+``agreements.workflow``. A request that passes the first but comes too late (a second
+click after the status changed) is not forbidden; the workflow refuses it under the row
+lock with a message, which the views show. The workflow has the last word.
 """
 
 from enum import StrEnum
@@ -10,16 +18,18 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .enums import AgreementStatus, Role
+from .enums import AUTHOR_ROLES, AgreementStatus, Party, Role
 from .models import Agreement, Membership, Organisation
 
 
 class Action(StrEnum):
     VIEW = "view"
     EDIT = "edit"
-
-
-AUTHOR_ROLES = frozenset({Role.MARKETING, Role.SALES})
+    SUBMIT = "submit"
+    SIGN = "sign"
+    DECLINE = "decline"
+    REOPEN = "reopen"
+    DOWNLOAD = "download"  # the PDF: the signed one, or a draft's preview
 
 
 def role_in(user, organisation_id: int) -> Role | None:
@@ -55,7 +65,77 @@ def author_organisations(user):
     ).distinct()
 
 
-CHECKS = {Action.VIEW: can_view, Action.EDIT: can_edit}
+def is_author(user, agreement: Agreement) -> bool:
+    """A marketing or sales member of the agreement's organisation."""
+    return role_in(user, agreement.organisation_id) in AUTHOR_ROLES
+
+
+def represented_party(user, agreement: Agreement) -> Party | None:
+    """The party the user is the named representative of, in any state.
+
+    Named on the agreement *and* still holding the party's role, as ``agreement_sign``
+    requires: a representative who changed roles no longer signs.
+    """
+    if not user.is_authenticated:
+        return None
+    role = role_in(user, agreement.organisation_id)
+    for party in Party:
+        if (
+            getattr(agreement, f"{party.value}_representative_id") == user.pk
+            and role == party.value
+        ):
+            return party
+    return None
+
+
+def can_submit(user, agreement: Agreement) -> bool:
+    """An author may submit a draft; whether it is complete the review step shows."""
+    return agreement.status == AgreementStatus.DRAFT and is_author(user, agreement)
+
+
+def can_sign(user, agreement: Agreement) -> Party | None:
+    """The party the user may sign for now, or None.
+
+    Reads ``agreement.signatures.all()``: prefetch them when the page shows them anyway.
+    """
+    if agreement.status != AgreementStatus.AWAITING_SIGNATURES:
+        return None
+    party = represented_party(user, agreement)
+    if party is None:
+        return None
+    if any(s.party == party and s.is_valid for s in agreement.signatures.all()):
+        return None
+    return party
+
+
+def can_decline(user, agreement: Agreement) -> bool:
+    """A representative may decline while signatures are awaited, even after signing."""
+    return (
+        agreement.status == AgreementStatus.AWAITING_SIGNATURES
+        and represented_party(user, agreement) is not None
+    )
+
+
+def can_reopen(user, agreement: Agreement) -> bool:
+    """An author may pull a submitted agreement back to draft before it is signed."""
+    return agreement.status == AgreementStatus.AWAITING_SIGNATURES and is_author(user, agreement)
+
+
+def _is_representative(user, agreement: Agreement) -> bool:
+    return represented_party(user, agreement) is not None
+
+
+# Who may ask at all; see the module's docstring for why the sign-off actions ignore the state.
+CHECKS = {
+    Action.VIEW: can_view,
+    Action.EDIT: can_edit,
+    Action.SUBMIT: is_author,
+    Action.REOPEN: is_author,
+    Action.SIGN: _is_representative,
+    Action.DECLINE: _is_representative,
+    # Every member (marketing, sales, management) downloads what they may read.
+    Action.DOWNLOAD: can_view,
+}
 
 
 def get_agreement_for(user, pk: int, action: Action = Action.VIEW) -> Agreement:

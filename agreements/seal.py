@@ -15,8 +15,10 @@ a time is never invented.
 
 from __future__ import annotations
 
+import asyncio
 import datetime
 import logging
+from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
 
@@ -84,6 +86,18 @@ class _MetadataKeepingWriter(IncrementalPdfFileWriter):
 
 
 def _sign(pdf_bytes, metadata, signer, timestamper) -> bytes:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return _sign_here(pdf_bytes, metadata, signer, timestamper)
+    # pyHanko's synchronous API calls asyncio.run(), which refuses to run in a thread whose
+    # event loop is running (Playwright's sync API in the browser tests, an ASGI loop).
+    # A thread of its own has none.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(_sign_here, pdf_bytes, metadata, signer, timestamper).result()
+
+
+def _sign_here(pdf_bytes, metadata, signer, timestamper) -> bytes:
     writer = _MetadataKeepingWriter(BytesIO(pdf_bytes))
     output = BytesIO()
     signers.sign_pdf(writer, metadata, signer=signer, timestamper=timestamper, output=output)

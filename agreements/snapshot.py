@@ -36,6 +36,10 @@ NON_CONTENT_FIELDS = frozenset(
         "content_sha256",
         "submitted_at",
         "completed_at",
+        # The sealed PDF is made from the signed content, after signing (agreements.archive).
+        "signed_pdf",
+        "signed_pdf_sha256",
+        "signed_pdf_stored_at",
     }
 )
 REPRESENTATIVE_FIELDS = ("marketing_representative", "sales_representative")

@@ -1,25 +1,58 @@
 """Pages of the portal. Thin: fetch through ``permissions``, render, redirect."""
 
+import logging
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.http import FileResponse, Http404
+from django.db import transaction
+from django.db.models import Prefetch, prefetch_related_objects
+from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.cache import patch_cache_control
+from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_safe
+from django.utils.translation import ngettext
+from django.views.decorators.http import (
+    require_GET,
+    require_http_methods,
+    require_POST,
+    require_safe,
+)
 
-from . import uploads, wizard
-from .audit import RequestMeta
+from . import archive, uploads, wizard, workflow
+from .audit import RequestMeta, audit_record, audit_verify
 from .document import SlaDocument, swiss_date
-from .enums import AgreementStatus
-from .forms import FurtherDefinitionFormSet, NewAgreementForm
-from .models import Agreement
-from .permissions import Action, author_organisations, can_edit, get_agreement_for
+from .enums import AgreementStatus, AuditAction, Party
+from .forms import (
+    DeclineForm,
+    FurtherDefinitionFormSet,
+    NewAgreementForm,
+    PdfVerifyForm,
+    ReopenForm,
+    SignForm,
+    SubmitForm,
+)
+from .models import Agreement, AuditEvent, Signature
+from .pdf import PdfRenderError, render_agreement_pdf
+from .permissions import (
+    Action,
+    author_organisations,
+    can_decline,
+    can_edit,
+    can_reopen,
+    can_sign,
+    can_submit,
+    can_view,
+    get_agreement_for,
+)
+
+logger = logging.getLogger(__name__)
 
 DASHBOARD_PAGE_SIZE = 20
+SIGNED_LIST_PAGE_SIZE = 20
 
 
 @login_required
@@ -55,13 +88,28 @@ def dashboard(request):
 
 @login_required
 def agreement_detail(request, pk: int):
+    """The agreement, its sign-off status, the buttons the user may press, and the trail."""
     agreement = get_agreement_for(request.user, pk, Action.VIEW)
-    doc = SlaDocument(agreement)
+    signatures = _load_signatures(agreement)
+    valid = [s for s in signatures if s.is_valid]
+    doc = SlaDocument(agreement, signatures=valid)
     context = {
         "agreement": agreement,
         "doc": doc,
         "can_edit": can_edit(request.user, agreement),
         "resume_step": wizard.first_open_step(doc),
+        "parties": _party_rows(agreement, valid),
+        "voided": [s for s in signatures if not s.is_valid],
+        "sign_party": can_sign(request.user, agreement),
+        "can_decline": can_decline(request.user, agreement),
+        "can_reopen": can_reopen(request.user, agreement),
+        "decline_form": DeclineForm(auto_id="decline_%s"),
+        "reopen_form": ReopenForm(auto_id="reopen_%s"),
+        "trail": [
+            (event, _audit_summary(event))
+            for event in AuditEvent.objects.filter(agreement=agreement).order_by("sequence")
+        ],
+        "chain": audit_verify(agreement),
     }
     return render(request, "agreements/detail.html", context)
 
@@ -157,6 +205,8 @@ def agreement_review(request, agreement):
         "step_number": len(wizard.STEPS),
         "step_total": len(wizard.STEPS),
         "missing": [(slot, wizard.STEP_BY_SLUG[slot.step]) for slot in doc.missing],
+        "can_submit": can_submit(request.user, agreement),
+        "submit_form": SubmitForm(initial={"revision": agreement.revision}),
     }
     return render(request, "agreements/review.html", context)
 
@@ -241,3 +291,369 @@ def _display(agreement, name: str) -> str:
     if isinstance(value, bool):
         return _("ja") if value else _("nein")
     return str(value)
+
+
+# Sign-off: thin views over agreements.workflow, which checks and records every step.
+
+
+@login_required
+@require_POST
+def agreement_submit(request, pk: int):
+    """Submit the reviewed draft for signature (the review step's button)."""
+    agreement = get_agreement_for(request.user, pk, Action.SUBMIT)
+    form = SubmitForm(request.POST)
+    try:
+        workflow.agreement_submit(
+            agreement=agreement,
+            user=request.user,
+            meta=RequestMeta.from_request(request),
+            reviewed_revision=form.cleaned_data["revision"] if form.is_valid() else -1,
+        )
+    except workflow.WorkflowError as error:
+        messages.error(request, error.message)
+        if can_edit(request.user, agreement):
+            return redirect("agreement_step", pk=pk, step=wizard.REVIEW.slug)
+        return redirect("agreement_detail", pk=pk)
+    messages.success(
+        request,
+        _(
+            "Das SLA ist zur Unterzeichnung eingereicht und kann nicht mehr bearbeitet werden. "
+            "Beide Vertretungen wurden per E-Mail gebeten zu unterzeichnen."
+        ),
+    )
+    return redirect("agreement_detail", pk=pk)
+
+
+@login_required
+@require_http_methods(["GET", "HEAD", "POST"])
+def agreement_sign(request, pk: int):
+    """The frozen document and the form with which its representative signs for a party."""
+    agreement = get_agreement_for(request.user, pk, Action.SIGN)
+    _load_signatures(agreement)
+    party = can_sign(request.user, agreement)
+    if party is None:
+        messages.info(request, _signing_closed(agreement, request.user))
+        return redirect("agreement_detail", pk=pk)
+    if request.method != "POST":
+        form = SignForm(user=request.user, initial={"content_sha256": agreement.content_sha256})
+        return _render_sign(request, agreement, party, form)
+
+    form = SignForm(data=request.POST, user=request.user)
+    if not form.is_valid():
+        return _render_sign(request, agreement, party, form, status=422)
+    try:
+        signature = workflow.agreement_sign(
+            agreement=agreement,
+            party=party,
+            user=request.user,
+            typed_name=form.cleaned_data["typed_name"],
+            content_sha256=form.cleaned_data["content_sha256"],
+            meta=RequestMeta.from_request(request),
+        )
+    except workflow.WorkflowError as error:
+        return _render_sign_refused(request, pk, form, error)
+    if signature.agreement.status == AgreementStatus.SIGNED:
+        messages.success(
+            request,
+            _("Sie haben unterzeichnet. Die Vereinbarung ist damit vollständig unterzeichnet."),
+        )
+    else:
+        messages.success(
+            request,
+            _("Sie haben für %(party)s unterzeichnet. Die zweite Unterschrift steht noch aus.")
+            % {"party": party.label},
+        )
+    return redirect("agreement_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def agreement_decline(request, pk: int):
+    """A representative declines with a reason: back to draft, the authors are told."""
+    agreement = get_agreement_for(request.user, pk, Action.DECLINE)
+    form = DeclineForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect("agreement_detail", pk=pk)
+    try:
+        workflow.agreement_decline(
+            agreement=agreement,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            meta=RequestMeta.from_request(request),
+        )
+    except workflow.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect("agreement_detail", pk=pk)
+    messages.success(
+        request,
+        _(
+            "Sie haben die Vereinbarung abgelehnt. Sie ist wieder ein Entwurf; die Beteiligten "
+            "wurden benachrichtigt."
+        ),
+    )
+    return redirect("agreement_detail", pk=pk)
+
+
+@login_required
+@require_POST
+def agreement_reopen(request, pk: int):
+    """An author pulls the submitted agreement back to draft; signatures given are voided."""
+    agreement = get_agreement_for(request.user, pk, Action.REOPEN)
+    form = ReopenForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, " ".join(form.errors.get("reason", [])))
+        return redirect("agreement_detail", pk=pk)
+    try:
+        workflow.agreement_reopen(
+            agreement=agreement,
+            user=request.user,
+            reason=form.cleaned_data["reason"],
+            meta=RequestMeta.from_request(request),
+        )
+    except workflow.WorkflowError as error:
+        messages.error(request, error.message)
+        return redirect("agreement_detail", pk=pk)
+    messages.success(
+        request,
+        _(
+            "Die Vereinbarung ist zurückgezogen und wieder ein Entwurf. Bereits gegebene "
+            "Unterschriften sind ungültig; die Beteiligten wurden benachrichtigt."
+        ),
+    )
+    return redirect("agreement_detail", pk=pk)
+
+
+def _render_sign(request, agreement, party, form, *, refusal="", status=200):
+    valid = [s for s in agreement.signatures.all() if s.is_valid]
+    context = {
+        "agreement": agreement,
+        "doc": SlaDocument(agreement, signatures=valid),
+        "party": party,
+        "form": form,
+        "refusal": refusal,
+        "decline_form": DeclineForm(auto_id="decline_%s"),
+    }
+    return render(request, "agreements/sign.html", context, status=status)
+
+
+def _render_sign_refused(request, pk: int, form, error):
+    """The workflow refused: show why, with the agreement as it is now.
+
+    When the frozen content changed meanwhile, the page shows the new version with its
+    hash, and the consent is asked again: it was given for the text read before.
+    """
+    agreement = get_agreement_for(request.user, pk, Action.SIGN)
+    _load_signatures(agreement)
+    party = can_sign(request.user, agreement)
+    if party is None:
+        messages.error(request, error.message)
+        return redirect("agreement_detail", pk=pk)
+    if form.cleaned_data["content_sha256"] != agreement.content_sha256:
+        form = SignForm(
+            user=request.user,
+            initial={
+                "content_sha256": agreement.content_sha256,
+                "typed_name": form.cleaned_data["typed_name"],
+            },
+        )
+        return _render_sign(request, agreement, party, form, refusal=error.message, status=409)
+    form.add_error(None, error.message)
+    return _render_sign(request, agreement, party, form, status=422)
+
+
+def _signing_closed(agreement, user) -> str:
+    """Why a representative cannot sign now: not under signature, or signed already."""
+    if agreement.status != AgreementStatus.AWAITING_SIGNATURES:
+        return _("Diese Vereinbarung liegt zurzeit nicht zur Unterzeichnung vor.")
+    return _("Sie haben für diese Vereinbarung bereits unterzeichnet.")
+
+
+def _load_signatures(agreement) -> list[Signature]:
+    """All signatures of the agreement, voided ones too, in one query, kept on it.
+
+    Prefetched onto the agreement, so ``can_sign`` reads them without asking again.
+    """
+    prefetch_related_objects(
+        [agreement],
+        Prefetch("signatures", queryset=Signature.objects.with_job_title().order_by("signed_at")),
+    )
+    return list(agreement.signatures.all())
+
+
+def _party_rows(agreement, valid_signatures) -> list[dict]:
+    """Per party: who represents it and their valid signature, if given."""
+    by_party = {s.party: s for s in valid_signatures}
+    return [
+        {
+            "party": party,
+            "representative": agreement.representative(party),
+            "signature": by_party.get(party.value),
+        }
+        for party in Party
+    ]
+
+
+def _audit_summary(event) -> str:
+    """A line about what an audit event records, from its details; never the document text."""
+    details = event.details or {}
+    parts = []
+    if step := details.get("step"):
+        title = wizard.STEP_BY_SLUG[step].title if step in wizard.STEP_BY_SLUG else step
+        parts.append(_("Schritt «%(step)s»") % {"step": title})
+    if party := details.get("party"):
+        label = Party(party).label if party in Party.values else party
+        parts.append(_("für %(party)s") % {"party": label})
+    if typed_name := details.get("typed_name"):
+        parts.append(_("als «%(name)s»") % {"name": typed_name})
+    if revision := details.get("revision"):
+        parts.append(_("Revision %(revision)s") % {"revision": revision})
+    if fields := details.get("fields"):
+        if event.action == AuditAction.CREATED:
+            text = ngettext("%(count)d Angabe erfasst", "%(count)d Angaben erfasst", len(fields))
+        else:
+            text = ngettext("%(count)d Angabe geändert", "%(count)d Angaben geändert", len(fields))
+        parts.append(text % {"count": len(fields)})
+    if reason := details.get("reason"):
+        parts.append(_("Grund: %(reason)s") % {"reason": reason})
+    if voided := details.get("voided_signature_ids"):
+        parts.append(
+            ngettext(
+                "%(count)d Unterschrift ungültig", "%(count)d Unterschriften ungültig", len(voided)
+            )
+            % {"count": len(voided)}
+        )
+    for key, value in details.items():
+        if key.endswith("sha256") and isinstance(value, str) and value:
+            parts.append(_("Prüfsumme %(hash)s…") % {"hash": value[:12]})
+    return " · ".join(parts)
+
+
+# --- The PDF: download, preview, the list of signed agreements, the verify page ---------
+
+
+@login_required
+@require_GET
+def agreement_pdf(request, pk: int):
+    """The agreement as a PDF, for every member of its organisation.
+
+    Signed (or superseded): the sealed PDF exactly as stored, streamed from storage after
+    its SHA-256 check, and the download written to the audit trail. Should the
+    completion hook have failed to store it, this first download stores it (one render).
+    Before that, a preview with the "ENTWURF" watermark: rendered on each request, never
+    sealed, never stored, never cached.
+    """
+    agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD)
+    if agreement.status not in archive.SIGNED_STATUSES:
+        return _pdf_preview(request, agreement)
+    try:
+        if not agreement.signed_pdf:
+            archive.signed_pdf_store(agreement_id=agreement.pk)
+            agreement.refresh_from_db(
+                fields=["signed_pdf", "signed_pdf_sha256", "signed_pdf_stored_at"]
+            )
+        handle = archive.signed_pdf_open(agreement)
+    except archive.SignedPdfMismatch:
+        # Logged by signed_pdf_open. A changed file must not go out as the signed one.
+        return _pdf_unavailable(request, agreement, mismatch=True)
+    except archive.SignedPdfError:
+        logger.exception("Signed PDF of agreement %s could not be stored", agreement.pk)
+        return _pdf_unavailable(request, agreement, mismatch=False)
+    with transaction.atomic():
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.PDF_DOWNLOADED,
+            actor=request.user,
+            meta=RequestMeta.from_request(request),
+            details={"sha256": agreement.signed_pdf_sha256},
+        )
+    response = FileResponse(
+        handle,
+        as_attachment=True,
+        filename=archive.signed_pdf_filename(agreement),
+        content_type="application/pdf",
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _pdf_preview(request, agreement):
+    try:
+        pdf = render_agreement_pdf(agreement, draft=True)
+    except PdfRenderError:
+        logger.exception("Draft preview of agreement %s could not be rendered", agreement.pk)
+        return _pdf_unavailable(request, agreement, mismatch=False)
+    response = HttpResponse(pdf, content_type="application/pdf")
+    response["Content-Disposition"] = content_disposition_header(
+        as_attachment=False, filename=archive.signed_pdf_filename(agreement, draft=True)
+    )
+    response["X-Content-Type-Options"] = "nosniff"
+    # A draft changes with every save: a cached copy would show an old text.
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+def _pdf_unavailable(request, agreement, *, mismatch: bool):
+    """409 when the stored file fails its check (it is kept, not replaced), else 503."""
+    return render(
+        request,
+        "agreements/pdf_unavailable.html",
+        {"agreement": agreement, "mismatch": mismatch},
+        status=409 if mismatch else 503,
+    )
+
+
+@login_required
+def signed_agreements(request):
+    """Every signed agreement of the user's organisations, each with its PDF to download.
+
+    For management above all, who read rather than write. Paged like the dashboard, so
+    that years of agreements cost no more than one page; a constant number of queries:
+    the valid signatures with their signers' job titles come in one prefetch per page.
+    """
+    agreements = (
+        Agreement.objects.visible_to(request.user)
+        .signed()
+        .select_related("organisation")
+        .prefetch_related(
+            Prefetch(
+                "signatures",
+                queryset=Signature.objects.valid().with_job_title().order_by("signed_at"),
+                to_attr="valid_signatures",
+            )
+        )
+        .order_by("-start_date", "-completed_at", "-pk")
+    )
+    page = Paginator(agreements, SIGNED_LIST_PAGE_SIZE).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+    }
+    return render(request, "agreements/signed_list.html", context)
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def pdf_verify(request):
+    """Upload a PDF and learn whether it is a signed SLA exactly as the portal stored it.
+
+    Open to every logged-in user, since a copy travels beyond the organisation (to an
+    auditor, a new manager). What the answer shows is limited to what the file itself
+    says: organisation, period, parties, signers and dates. Whoever holds an authentic
+    file already has all of it, so even someone from another organisation learns nothing
+    new; the link to the agreement's page appears only for members who may open it.
+    """
+    form = PdfVerifyForm(
+        data=request.POST if request.method == "POST" else None,
+        files=request.FILES if request.method == "POST" else None,
+    )
+    result = None
+    if form.is_bound and form.is_valid():
+        result = archive.signed_pdf_verify(form.cleaned_data["pdf"].chunks())
+    context = {
+        "form": form,
+        "result": result,
+        "can_open": bool(result and result.authentic and can_view(request.user, result.agreement)),
+    }
+    return render(request, "agreements/verify.html", context, status=422 if form.errors else 200)

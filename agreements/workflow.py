@@ -23,22 +23,22 @@ Refusals raise ``WorkflowError`` with a German message the views show as they ar
 
 from __future__ import annotations
 
-from functools import partial
+import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
-from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from . import mails
+from .archive import signed_pdf_store
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
-from .enums import AgreementStatus, AuditAction, Party, Role
+from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party
 from .models import Agreement, Membership, Signature
 from .snapshot import agreement_snapshot, snapshot_sha256
 
-AUTHOR_ROLES = frozenset({Role.MARKETING, Role.SALES})
+logger = logging.getLogger(__name__)
 
 
 class WorkflowError(Exception):
@@ -52,13 +52,16 @@ class WorkflowError(Exception):
         return str(self.message)
 
 
-def agreement_submit(*, agreement: Agreement, user, meta: RequestMeta) -> Agreement:
+def agreement_submit(
+    *, agreement: Agreement, user, meta: RequestMeta, reviewed_revision: int | None = None
+) -> Agreement:
     """Freeze a complete draft for signature; a marketing or sales member submits it.
 
-    Stores the canonical content snapshot and its SHA-256 (what every signature must
-    match), sets ``submitted_at`` and raises ``revision`` so any wizard page still open
-    on the draft can no longer save. Mails "Bitte unterzeichnen" to both representatives.
-    Returns the updated agreement (the instance passed in is not changed).
+    ``reviewed_revision`` is the revision the author's review page showed; a newer one
+    refuses the submission. Stores the canonical content snapshot and its SHA-256 (what
+    every signature must match), sets ``submitted_at`` and raises ``revision`` so any
+    wizard page still open on the draft can no longer save. Mails "Bitte unterzeichnen"
+    to both representatives. Returns the updated agreement (the instance passed in is not changed).
     """
     with transaction.atomic():
         agreement = _locked(agreement)
@@ -69,11 +72,20 @@ def agreement_submit(*, agreement: Agreement, user, meta: RequestMeta) -> Agreem
         )
         if _role(user, agreement) not in AUTHOR_ROLES:
             raise WorkflowError(_("Nur Mitglieder von Marketing oder Sales können einreichen."))
+        if reviewed_revision is not None and reviewed_revision != agreement.revision:
+            # Someone saved a step after this author reviewed: they would freeze a text
+            # they have not seen. Checked under the row lock, so no save slips in between.
+            raise WorkflowError(
+                _(
+                    "Das SLA wurde inzwischen geändert. Bitte prüfen Sie es noch einmal und "
+                    "reichen Sie es dann ein."
+                )
+            )
         missing = SlaDocument(agreement).missing
         if missing:
             raise WorkflowError(
                 _("Die Vereinbarung ist noch nicht vollständig. Es fehlen: %(missing)s.")
-                % {"missing": ", ".join(slot.label for slot in missing)}
+                % {"missing": ", ".join(str(slot.label) for slot in missing)}
             )
         try:
             agreement.full_clean()
@@ -103,10 +115,7 @@ def agreement_submit(*, agreement: Agreement, user, meta: RequestMeta) -> Agreem
             meta=meta,
             details={"content_sha256": agreement.content_sha256, "revision": agreement.revision},
         )
-        transaction.on_commit(
-            partial(mails.send_sign_requests, agreement_id=agreement.pk, actor_id=user.pk),
-            robust=True,
-        )
+        _after_commit(mails.send_sign_requests, agreement_id=agreement.pk, actor_id=user.pk)
     return agreement
 
 
@@ -223,11 +232,10 @@ def agreement_decline(*, agreement: Agreement, user, reason: str, meta: RequestM
         if not reason:
             raise WorkflowError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
 
-        voided_ids = _back_to_draft(
-            agreement,
-            gettext("Abgelehnt von %(name)s: %(reason)s")
-            % {"name": user.get_full_name() or user.get_username(), "reason": reason},
-        )
+        # Stored on the signature and read by everyone: in the SLA's own language, German,
+        # whatever language the person declining uses.
+        name = user.get_full_name() or user.get_username()
+        voided_ids = _back_to_draft(agreement, f"Abgelehnt von {name}: {reason}")
         audit_record(
             agreement=agreement,
             action=AuditAction.DECLINED,
@@ -235,15 +243,12 @@ def agreement_decline(*, agreement: Agreement, user, reason: str, meta: RequestM
             meta=meta,
             details={"reason": reason, "voided_signature_ids": voided_ids},
         )
-        transaction.on_commit(
-            partial(
-                mails.send_declined,
-                agreement_id=agreement.pk,
-                actor_id=user.pk,
-                reason=reason,
-                voided_ids=voided_ids,
-            ),
-            robust=True,
+        _after_commit(
+            mails.send_declined,
+            agreement_id=agreement.pk,
+            actor_id=user.pk,
+            reason=reason,
+            voided_ids=voided_ids,
         )
     return agreement
 
@@ -273,11 +278,7 @@ def agreement_reopen(
             )
         reason = (reason or "").strip()
         name = user.get_full_name() or user.get_username()
-        void_reason = (
-            gettext("Zurückgeholt von %(name)s: %(reason)s") % {"name": name, "reason": reason}
-            if reason
-            else gettext("Zurückgeholt von %(name)s") % {"name": name}
-        )
+        void_reason = f"Zurückgeholt von {name}: {reason}" if reason else f"Zurückgeholt von {name}"
         voided_ids = _back_to_draft(agreement, void_reason)
         audit_record(
             agreement=agreement,
@@ -286,15 +287,12 @@ def agreement_reopen(
             meta=meta,
             details={"reason": reason, "voided_signature_ids": voided_ids},
         )
-        transaction.on_commit(
-            partial(
-                mails.send_reopened,
-                agreement_id=agreement.pk,
-                actor_id=user.pk,
-                reason=reason,
-                voided_ids=voided_ids,
-            ),
-            robust=True,
+        _after_commit(
+            mails.send_reopened,
+            agreement_id=agreement.pk,
+            actor_id=user.pk,
+            reason=reason,
+            voided_ids=voided_ids,
         )
     return agreement
 
@@ -329,23 +327,45 @@ def _complete(agreement: Agreement) -> None:
             ],
         },
     )
-    transaction.on_commit(partial(_after_completion, agreement.pk), robust=True)
-    transaction.on_commit(
-        partial(mails.send_completed, agreement_id=agreement.pk, audit_head=event.hash),
-        robust=True,
-    )
+    _after_commit(_after_completion, agreement.pk)
+    _after_commit(mails.send_completed, agreement_id=agreement.pk, audit_head=event.hash)
+
+
+def _after_commit(func, /, *args, **kwargs) -> None:
+    """Run ``func`` once the transaction has committed; a failure is logged, never raised.
+
+    A mail or the PDF failing must not undo a signature that has committed, nor turn the
+    signer's response into an error page. Not ``on_commit(partial(...), robust=True)``:
+    Django 5.2 cannot name a failing ``functools.partial`` in its log line and raises
+    AttributeError from the commit instead (Django ticket #36487, fixed after 5.2).
+    """
+
+    def call():
+        try:
+            func(*args, **kwargs)
+        except Exception:
+            logger.exception("%s failed after commit", func.__qualname__)
+
+    transaction.on_commit(call)
 
 
 def _after_completion(agreement_id: int) -> None:
-    """Runs once after the completing signature has committed: the signed PDF hooks in here.
+    """Runs once after the completing signature has committed: render, seal, store the PDF.
 
     Everything the PDF needs is stored by then: ``content_snapshot`` and
     ``content_sha256``, the valid ``Signature`` rows (user, typed name, time, IP, browser,
-    hash) and the ``completed`` audit event. The PDF work (issue 5) renders and seals the
-    document here and records a ``pdf_stored`` event through ``audit_record`` in its own
-    transaction. Registered with ``robust=True``: a failure is logged and does not undo
-    the signing, which has committed; the PDF can then be produced again.
+    hash) and the ``completed`` audit event. ``signed_pdf_store`` works in its own
+    transaction and records a ``pdf_stored`` event. A failure is logged and does not undo
+    the signing, which has committed; the first download then produces the PDF
+    (``views.agreement_pdf``).
     """
+    try:
+        signed_pdf_store(agreement_id=agreement_id)
+    except Exception:
+        logger.exception(
+            "Signed PDF of agreement %s not stored; the first download will store it",
+            agreement_id,
+        )
 
 
 def _back_to_draft(agreement: Agreement, void_reason: str) -> list[int]:

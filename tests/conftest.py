@@ -1,6 +1,7 @@
 import pytest
 
-from agreements.demo import load_demo
+from agreements.demo import load_demo, signed_demo_agreement
+from agreements.seal import seal_certificate_create
 
 
 @pytest.fixture(autouse=True)
@@ -13,3 +14,44 @@ def fast_password_hashing(settings):
 def demo_agreement(db):
     """The complete demo SLA of the Muster AG, with its users."""
     return load_demo()
+
+
+@pytest.fixture(scope="session")
+def seal_files(tmp_path_factory):
+    """The tests' self-signed seal key and certificate, made once per run.
+
+    It exists for every test, so whether a completed signing stores its PDF never
+    depends on which test happened to run first.
+    """
+    directory = tmp_path_factory.mktemp("seal")
+    key_file, cert_file = directory / "seal-key.pem", directory / "seal-cert.pem"
+    seal_certificate_create(key_file=key_file, cert_file=cert_file)
+    return key_file, cert_file
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, tmp_path_factory, seal_files):
+    """Stored files and the seal of a test stay out of the developer's var/ directory.
+
+    The seal settings also ignore the developer's environment (a PKCS#12 file, a
+    passphrase, a timestamp server): the tests seal with a development certificate.
+    """
+    settings.MEDIA_ROOT = tmp_path_factory.mktemp("media")
+    settings.SLA_SEAL_PKCS12_FILE = None
+    settings.SLA_SEAL_KEY_FILE, settings.SLA_SEAL_CERT_FILE = seal_files
+    settings.SLA_SEAL_PASSPHRASE = None
+    settings.SLA_SEAL_TIMESTAMP_URL = None
+
+
+@pytest.fixture
+def signed_demo(db, django_capture_on_commit_callbacks):
+    """The demo data with the 2026 SLA signed, its sealed PDF stored by the completion hook.
+
+    The hook runs on commit; the test's transaction never commits, so the callbacks
+    registered by load_demo's signing are run here as a commit would run them.
+    """
+    with django_capture_on_commit_callbacks(execute=True):
+        load_demo()
+    agreement = signed_demo_agreement()
+    assert agreement.signed_pdf, "the completion hook stored no PDF (its error is logged)"
+    return agreement

@@ -159,7 +159,8 @@ def test_the_chain_of_a_normal_sign_off_is_intact(demo_agreement, capsys):
     ]
     status, output = run_verify_audit(capsys)
     assert status == 0
-    assert "All 1 audit trails are intact." in output
+    # The demo's signed 2026 SLA has a trail of its own, intact as well.
+    assert "All 2 audit trails are intact." in output
 
 
 def test_an_agreement_without_events_is_intact(demo_agreement, capsys):
@@ -281,4 +282,4 @@ def test_only_the_broken_chain_is_reported(demo_agreement, capsys):
     assert status == 1
     assert f"Agreement {broken.pk} " in output
     assert f"Agreement {intact.pk} " not in output
-    assert "1 of 2 audit trails are broken." in output
+    assert "1 of 3 audit trails are broken." in output  # the demo's signed 2026 SLA too

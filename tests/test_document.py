@@ -1,5 +1,6 @@
 """The rendered SLA: the template's words, its placeholders, Swiss formatting, escaping."""
 
+import datetime
 import re
 from decimal import Decimal
 from html import unescape
@@ -9,9 +10,9 @@ import pytest
 from django.template.loader import render_to_string
 
 from agreements.document import SlaDocument, swiss_number, swiss_percent
-from agreements.enums import FunnelStage
-from agreements.models import Agreement, FurtherDefinition
-from tests.factories import make_agreement, make_organisation
+from agreements.enums import FunnelStage, Party
+from agreements.models import Agreement, FurtherDefinition, Signature
+from tests.factories import make_agreement, make_organisation, sign_agreement, submit_agreement
 
 TEMPLATE = (Path(__file__).parent / "data" / "sla-template-de.txt").read_text(encoding="utf-8")
 PLACEHOLDER = re.compile(r"\[[^\]]+\]|…+")
@@ -214,3 +215,39 @@ def test_conversion_rates_are_derived_and_undefined_after_a_zero():
     )
     rates = [row.rate_from_previous for row in SlaDocument(agreement).funnel]
     assert rates == [None, "–", "200,0\u00a0%", "–", "–", "100,0\u00a0%"]
+
+
+# The signature block, filled from the valid signatures (agreements.workflow signs).
+
+
+@pytest.mark.django_db
+def test_signature_lines_name_the_signer_their_title_and_the_swiss_date(
+    demo_agreement, django_assert_num_queries
+):
+    submit_agreement(demo_agreement)
+    signature = sign_agreement(demo_agreement, Party.MARKETING)
+    # 23:30 UTC on New Year's Eve is already 1 January in Zurich.
+    Signature.objects.filter(pk=signature.pk).update(
+        signed_at=datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC)
+    )
+    agreement = Agreement.objects.select_related(
+        "organisation", "marketing_representative", "sales_representative"
+    ).get(pk=demo_agreement.pk)
+
+    with django_assert_num_queries(2):  # the further definitions, the signatures
+        lines = {line.party: line for line in SlaDocument(agreement).signature_lines}
+
+    assert lines[Party.MARKETING].signed == "Anna Keller, 01.01.2027"
+    assert lines[Party.MARKETING].job_title == "Leiterin Inbound Marketing"
+    assert (lines[Party.SALES].signed, lines[Party.SALES].job_title) == ("", "")
+    assert lines[Party.SALES].representative == "Marco Brunner"
+
+
+@pytest.mark.django_db
+def test_a_draft_reads_no_signatures(demo_agreement, django_assert_num_queries):
+    agreement = Agreement.objects.select_related(
+        "organisation", "marketing_representative", "sales_representative"
+    ).get(pk=demo_agreement.pk)
+    with django_assert_num_queries(1):  # the further definitions only
+        doc = SlaDocument(agreement)
+    assert all(line.signed == "" for line in doc.signature_lines)

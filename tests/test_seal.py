@@ -3,6 +3,7 @@
 ``pdfsig`` exits 0 even for a broken signature, so the tests read its output.
 """
 
+import asyncio
 import datetime
 import http.server
 import logging
@@ -98,6 +99,17 @@ def test_sealed_pdf_is_valid_and_covers_the_whole_unchanged_document(seal_settin
     reader = PdfFileReader(BytesIO(sealed))
     [signature] = reader.embedded_signatures
     assert signature.sig_object["/Reason"] == SEAL_REASON
+
+
+def test_sealing_works_where_an_event_loop_is_running(seal_settings, demo_pdf):
+    """pyHanko's own asyncio.run() would refuse here (e.g. under Playwright's sync API)."""
+
+    async def seal_inside_the_loop():
+        return seal_pdf(demo_pdf)
+
+    sealed = asyncio.run(seal_inside_the_loop())
+
+    assert "Signature Validation: Signature is Valid." in pdfsig(sealed)
 
 
 def test_one_flipped_byte_breaks_the_seal(seal_settings, demo_pdf):

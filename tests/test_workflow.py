@@ -204,7 +204,9 @@ def test_the_second_signature_completes_the_agreement_in_either_order(
         AuditAction.SIGNED,
         AuditAction.SIGNED,
         AuditAction.COMPLETED,
+        AuditAction.PDF_STORED,  # by the completion hook, after the commit
     ]
+    assert agreement.signed_pdf and agreement.signed_pdf_sha256
     completed = AuditEvent.objects.get(agreement=agreement, action=AuditAction.COMPLETED)
     assert [s["party"] for s in completed.details["signatures"]] == [p.value for p in order]
     assert completed.details["content_sha256"] == agreement.content_sha256
@@ -554,4 +556,23 @@ def test_two_signatures_at_the_same_instant_complete_the_agreement_exactly_once(
         .order_by("sequence")
         .values_list("sequence", flat=True)
     )
-    assert sequences == [1, 2, 3, 4]
+    assert sequences == [1, 2, 3, 4, 5]  # submitted, signed twice, completed, pdf_stored
+
+
+def test_a_mail_server_that_is_down_does_not_undo_the_signature(
+    demo_agreement, settings, django_capture_on_commit_callbacks, caplog
+):
+    # A real SMTP backend pointed at a closed port: the connection is refused.
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS = "127.0.0.1", 9, False
+    agreement = submitted(demo_agreement)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        sign_agreement(agreement, Party.MARKETING)
+        sign_agreement(agreement, Party.SALES)
+
+    agreement = fresh(agreement)
+    assert agreement.status == AgreementStatus.SIGNED
+    assert agreement.signatures.valid().count() == 2
+    assert agreement.signed_pdf  # the PDF hook ran; the failing mail was only logged
+    assert "send_completed failed after commit" in caplog.text

@@ -4,22 +4,24 @@ Every test in this folder is marked ``e2e`` and runs against pytest-django's
 ``live_server`` (which gives it ``transactional_db``: the server thread must see the rows
 the test writes). Without ``/usr/bin/chromium`` these tests skip on a developer's machine,
 but fail in CI, where a silently skipped browser test would hide a broken page.
+
+The browser lives for this package only, not the whole session: while Playwright's sync
+API is started it keeps an asyncio event loop running in the main thread, and every later
+``asyncio.run()`` (pyHanko's sealing, for one) would fail with "cannot be called from a
+running event loop". For the same reason a test here must not seal a PDF in its own
+thread (``load_demo`` does: it signs the 2026 demo SLA); ``outside_browser_loop`` runs
+such a call in a thread of its own. The live server's thread is not affected.
 """
 
 import os
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
+from typing import Any
 
 import pytest
+from django.db import connections
 from playwright.sync_api import Browser, Page, sync_playwright
-
-# Playwright's sync API keeps an asyncio event loop running in the main thread. Django
-# then refuses ORM calls from that thread (SynchronousOnlyOperation), which would break
-# the test body (e.g. call_command("load_demo")) and the database flush after each test.
-# The calls are in fact synchronous and never share the loop, so allowing them is safe.
-# This is set on import, so it applies to the whole pytest process once tests/e2e is
-# collected; it does not change what the other tests check.
-os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -46,14 +48,19 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.e2e)
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         message = f"{CHROMIUM} is missing (Debian package chromium; `make browsers`)"
         if running_in_ci():
             pytest.fail(message, pytrace=False)
         pytest.skip(message)
-    with sync_playwright() as playwright:
+    with pytest.MonkeyPatch.context() as patch, sync_playwright() as playwright:
+        # With Playwright's loop running in the main thread, Django refuses ORM calls from
+        # it (SynchronousOnlyOperation): the test body's (call_command("load_demo")) and
+        # the database flush after each test. They are plain synchronous calls that never
+        # touch the loop, so allowing them is safe; only while the browser is up.
+        patch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
         browser = playwright.chromium.launch(
             executable_path=str(CHROMIUM), args=CHROMIUM_ARGS, headless=True
         )
@@ -69,6 +76,27 @@ def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
     page = context.new_page()
     yield page
     context.close()
+
+
+@pytest.fixture
+def outside_browser_loop() -> Callable[..., Any]:
+    """Return ``run(function, *args, **kwargs)``: call it in a worker thread, return its result.
+
+    For calls that use asyncio themselves, e.g. ``run(call_command, "load_demo")``.
+    """
+
+    def _run(function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        def call() -> Any:
+            try:
+                return function(*args, **kwargs)
+            finally:
+                # The thread's own connections: PostgreSQL's test teardown waits for them.
+                connections.close_all()
+
+        with ThreadPoolExecutor(max_workers=1) as pool:
+            return pool.submit(call).result()
+
+    return _run
 
 
 @pytest.fixture

@@ -1,0 +1,215 @@
+"""The signed PDF, stored once: rendered with the real signatures, sealed, kept, verified.
+
+When the second signature completes an agreement, ``workflow._after_completion`` calls
+``signed_pdf_store``. It renders the document once, with the signature block and the
+"Prüfprotokoll" filled from the same Signature rows, seals it (``agreements.seal``),
+saves the bytes through Django's storage API (``STORAGES["default"]``: the private media
+directory by default, S3 or another backend in production) together with their SHA-256,
+and records a ``pdf_stored`` audit event. From then on the stored bytes *are* the signed
+document: a download streams them after checking their hash (``signed_pdf_open``), the
+verify page recognises a copy by the same hash (``signed_pdf_verify``), and nothing
+renders a signed agreement a second time.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.core.files import File
+from django.core.files.base import ContentFile
+from django.db import transaction
+from django.urls import reverse
+from django.utils import timezone
+
+from .audit import RequestMeta, audit_record
+from .enums import AgreementStatus, AuditAction
+from .models import Agreement, Signature
+from .pdf import AuditPageData, PdfRenderError, SignatureRow, render_agreement_pdf
+from .seal import SealError, seal_pdf
+
+logger = logging.getLogger(__name__)
+
+CHUNK_SIZE = 64 * 1024
+SIGNED_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED)
+
+# German umlauts are written out in file names, as Swiss German does without them.
+TRANSLITERATION = str.maketrans(
+    {"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue", "ß": "ss"}
+)
+
+
+class SignedPdfError(Exception):
+    """The signed PDF could not be produced (render, seal, configuration, content)."""
+
+
+class SignedPdfMismatch(SignedPdfError):
+    """The stored file is missing or no longer has the SHA-256 recorded when it was stored."""
+
+
+def signature_rows(agreement: Agreement) -> list[SignatureRow]:
+    """The agreement's valid signatures, oldest first, with each signer's job title."""
+    signatures = (
+        Signature.objects.valid()
+        .with_job_title()
+        .filter(agreement_id=agreement.pk)
+        .select_related("user")
+        .order_by("signed_at")
+    )
+    return [SignatureRow.from_signature(signature) for signature in signatures]
+
+
+def verify_url() -> str:
+    """The absolute address of the verify page, as the audit page prints it."""
+    return settings.SLA_SITE_URL + reverse("pdf_verify")
+
+
+def signed_pdf_store(*, agreement_id: int) -> Agreement:
+    """Render, seal and store the signed PDF of a signed agreement, once; return it.
+
+    Does nothing when the PDF is stored already. The agreement's row stays locked from
+    the check to the commit, so two callers (the completion hook and a download that
+    found no PDF yet) never store two files: the second waits and finds the first's.
+    Call it outside other transactions: a file saved for a transaction that rolls back
+    later would be left behind. Raises ``SignedPdfError`` when the agreement is not
+    signed, its content no longer matches what was signed, or rendering or sealing fails.
+    """
+    with transaction.atomic():
+        agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
+        if agreement.signed_pdf:
+            return agreement
+        if agreement.status not in SIGNED_STATUSES:
+            raise SignedPdfError(f"Agreement {agreement_id} is not signed ({agreement.status}).")
+        # The PDF must show what the parties signed; the workflow checked the same at signing.
+        if agreement.content_hash() != agreement.content_sha256:
+            raise SignedPdfError(
+                f"Agreement {agreement_id}: the content no longer matches the signed version."
+            )
+        rows = signature_rows(agreement)
+        audit_page = AuditPageData(
+            agreement_id=agreement.pk,
+            revision=agreement.revision,
+            content_sha256=agreement.content_sha256,
+            verify_url=verify_url(),
+            signatures=rows,
+        )
+        try:
+            pdf = seal_pdf(render_agreement_pdf(agreement, signatures=rows, audit_page=audit_page))
+        except (PdfRenderError, SealError, ImproperlyConfigured) as error:
+            raise SignedPdfError(f"Agreement {agreement_id}: {error}") from error
+
+        digest = hashlib.sha256(pdf).hexdigest()
+        agreement.signed_pdf.save("signed.pdf", ContentFile(pdf), save=False)
+        try:
+            agreement.signed_pdf_sha256 = digest
+            agreement.signed_pdf_stored_at = timezone.now()
+            # Not updated_at: storing the PDF changes nothing the parties agreed on.
+            agreement.save(
+                update_fields=["signed_pdf", "signed_pdf_sha256", "signed_pdf_stored_at"]
+            )
+            audit_record(
+                agreement=agreement,
+                action=AuditAction.PDF_STORED,
+                actor=None,
+                meta=RequestMeta(),
+                details={"sha256": digest, "size": len(pdf)},
+            )
+        except BaseException:
+            # The row will not point at the file: do not leave it behind.
+            agreement.signed_pdf.delete(save=False)
+            raise
+    return agreement
+
+
+def signed_pdf_open(agreement: Agreement) -> File:
+    """The stored PDF, opened for reading at its start, after checking its SHA-256.
+
+    Reads the file once in chunks (never whole into memory) and compares the hash with
+    the one recorded when it was stored. Raises ``SignedPdfMismatch``, and logs an error,
+    when the file is missing or differs: a changed file is never served as the signed one.
+    """
+    name = agreement.signed_pdf.name
+    try:
+        handle = agreement.signed_pdf.storage.open(name, "rb")
+    except FileNotFoundError as error:
+        logger.error("Signed PDF of agreement %s is missing from storage: %s", agreement.pk, name)
+        raise SignedPdfMismatch(f"{name} is missing") from error
+    digest = sha256_of(handle.chunks(CHUNK_SIZE))
+    if digest != agreement.signed_pdf_sha256:
+        handle.close()
+        logger.error(
+            "Signed PDF of agreement %s does not match its SHA-256: stored %s, file %s (%s)",
+            agreement.pk,
+            agreement.signed_pdf_sha256,
+            digest,
+            name,
+        )
+        raise SignedPdfMismatch(f"{name} does not match its SHA-256")
+    handle.seek(0)
+    return handle
+
+
+def sha256_of(chunks: Iterable[bytes]) -> str:
+    digest = hashlib.sha256()
+    for chunk in chunks:
+        digest.update(chunk)
+    return digest.hexdigest()
+
+
+def signed_pdf_filename(agreement: Agreement, *, draft: bool = False) -> str:
+    """The German download name: "SLA_Muster-AG_2027_unterzeichnet.pdf" (or "_Entwurf")."""
+    parts = ["SLA", _file_name_part(agreement.organisation.name)]
+    if agreement.start_date:
+        parts.append(str(agreement.start_date.year))
+    parts.append("Entwurf" if draft else "unterzeichnet")
+    return "_".join(part for part in parts if part) + ".pdf"
+
+
+def _file_name_part(text: str) -> str:
+    """ASCII letters, digits and single hyphens: "Müller & Söhne AG" -> "Mueller-Soehne-AG"."""
+    ascii_text = (
+        unicodedata.normalize("NFKD", text.translate(TRANSLITERATION))
+        .encode("ascii", "ignore")
+        .decode("ascii")
+    )
+    return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
+
+
+@dataclass(frozen=True)
+class PdfVerification:
+    """What the verify page and ``verify_pdf`` answer for one file."""
+
+    sha256: str
+    agreement: Agreement | None  # the signed agreement whose stored PDF has this hash
+    signatures: tuple[SignatureRow, ...] = ()
+
+    @property
+    def authentic(self) -> bool:
+        return self.agreement is not None
+
+
+def signed_pdf_verify(chunks: Iterable[bytes]) -> PdfVerification:
+    """Whether a file is a signed PDF exactly as this portal stored it.
+
+    ``chunks`` is the file's content in pieces (``UploadedFile.chunks()``, or reads of an
+    open file). Authentic means: its SHA-256 equals a stored signed PDF's, so any changed
+    byte makes it unknown. The seal says the same to any PDF reader; the hash adds that the
+    portal itself issued and still holds this very file.
+    """
+    digest = sha256_of(chunks)
+    agreement = (
+        Agreement.objects.filter(signed_pdf_sha256=digest, status__in=SIGNED_STATUSES)
+        .select_related("organisation")
+        .first()
+    )
+    if agreement is None:
+        return PdfVerification(sha256=digest, agreement=None)
+    return PdfVerification(
+        sha256=digest, agreement=agreement, signatures=tuple(signature_rows(agreement))
+    )

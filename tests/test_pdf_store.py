@@ -1,0 +1,458 @@
+"""The signed PDF stored once: rendered with the real signatures, sealed, served as stored.
+
+The demo's 2026 SLA is signed through the workflow; its completion hook stores the PDF
+(the ``signed_demo`` fixture runs the on-commit callbacks). The stored file is read back
+with poppler's tools, as a reader's PDF viewer would see it.
+"""
+
+import datetime
+import hashlib
+import logging
+import re
+import shutil
+import subprocess
+import threading
+from pathlib import Path
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+from django.utils import timezone
+
+from agreements.archive import (
+    SignedPdfError,
+    signed_pdf_filename,
+    signed_pdf_store,
+)
+from agreements.document import swiss_date
+from agreements.enums import AgreementStatus, AuditAction, Party, Role
+from agreements.models import Agreement, AuditEvent
+from agreements.pdf import PdfRenderError, render_agreement_pdf
+from tests.factories import make_member, make_organisation, sign_agreement, submit_agreement
+from tests.test_document import body_fragments
+from tests.test_pdf import body_text, pages, poppler, squeeze
+
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(
+        not all(shutil.which(tool) for tool in ("pdftotext", "pdfsig")),
+        reason="poppler-utils missing (`make browsers` installs them)",
+    ),
+]
+
+DOWNLOAD_NAME = "SLA_Muster-AG_2026_unterzeichnet.pdf"
+
+
+def stored_path(agreement, settings) -> Path:
+    return Path(settings.MEDIA_ROOT) / agreement.signed_pdf.name
+
+
+def stored_bytes(agreement, settings) -> bytes:
+    return stored_path(agreement, settings).read_bytes()
+
+
+def pdfsig(path: Path) -> str:
+    result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
+    return result.stdout + result.stderr
+
+
+def events(agreement, action) -> list[AuditEvent]:
+    return list(AuditEvent.objects.filter(agreement=agreement, action=action))
+
+
+def download(client, agreement, **headers):
+    response = client.get(reverse("agreement_pdf", args=[agreement.pk]), headers=headers)
+    body = b"".join(response.streaming_content) if response.streaming else response.content
+    return response, body
+
+
+def today_in_zurich() -> str:
+    return swiss_date(timezone.localdate())
+
+
+# --- Stored once --------------------------------------------------------------------------
+
+
+def test_completion_stores_the_sealed_pdf_with_its_hash_and_an_audit_event(signed_demo, settings):
+    assert signed_demo.status == AgreementStatus.SIGNED
+    assert re.fullmatch(r"signed/[0-9a-f]{32}\.pdf", signed_demo.signed_pdf.name)
+    content = stored_bytes(signed_demo, settings)
+    assert content.startswith(b"%PDF-")
+    assert hashlib.sha256(content).hexdigest() == signed_demo.signed_pdf_sha256
+    assert signed_demo.signed_pdf_stored_at is not None
+    [stored] = events(signed_demo, AuditAction.PDF_STORED)
+    assert stored.details == {"sha256": signed_demo.signed_pdf_sha256, "size": len(content)}
+    assert stored.actor is None
+
+
+def test_storing_again_changes_nothing(signed_demo, settings):
+    before = stored_bytes(signed_demo, settings)
+
+    again = signed_pdf_store(agreement_id=signed_demo.pk)
+
+    assert again.signed_pdf.name == signed_demo.signed_pdf.name
+    assert stored_bytes(again, settings) == before
+    assert len(events(signed_demo, AuditAction.PDF_STORED)) == 1
+    assert list((Path(settings.MEDIA_ROOT) / "signed").iterdir()) == [
+        stored_path(signed_demo, settings)
+    ]
+
+
+def test_the_stored_file_carries_a_valid_seal_over_the_whole_document(signed_demo, settings):
+    report = pdfsig(stored_path(signed_demo, settings))
+    assert "Signature Validation: Signature is Valid." in report
+    assert "Total document signed" in report
+
+
+def test_the_stored_pdf_has_every_fixed_sentence_the_names_dates_and_figures(signed_demo, settings):
+    pdf = stored_bytes(signed_demo, settings)
+    text = poppler("pdftotext", pdf)
+    squeezed, position = squeeze(body_text(pdf)), 0
+    for fragment in body_fragments():
+        found = squeezed.find(squeeze(fragment), position)
+        assert found >= 0, f"missing or out of order: {fragment!r}"
+        position = found + len(squeeze(fragment))
+    for value in ("Muster AG", "01.01.2026", "31.12.2026", "14.11.2025", "01.12.2026",
+                  "Muster Inbound Playbook 2026", "Anna Keller", "Marco Brunner"):  # fmt: skip
+        assert value in text, value
+    assert not re.search(r"\[[A-ZÄÖÜ_ ,/]+\]", text), "a placeholder was left"
+    assert "……." not in text
+
+    [appendix] = [page for page in pages(pdf) if "ANHANG: Inbound Marketing" in page]
+    for figure in ("28’500", "400", "480", "250", "220", "170"):
+        assert figure in appendix
+    for rate in ("1,4 %", "120,0 %", "52,1 %", "88,0 %", "77,3 %"):
+        assert rate in appendix.replace("\u00a0", " ")
+
+
+def test_the_signature_block_names_each_signer_with_function_and_date(signed_demo, settings):
+    pdf = stored_bytes(signed_demo, settings)
+    flat = " ".join(body_text(pdf).split())
+    block = flat[
+        flat.index("einverstanden erklären sich:") : flat.index("ANHANG: Inbound Marketing")
+    ]
+    for name, function in (
+        ("Anna Keller", "Leiterin Inbound Marketing"),
+        ("Marco Brunner", "Leiter Inbound Sales"),
+    ):
+        assert name in block and function in block, block
+    assert block.count(today_in_zurich()) >= 2, block
+
+
+def test_the_page_and_the_pdf_fill_the_signature_block_alike(client, signed_demo, settings):
+    client.login(username="management", password="demo")
+    html = client.get(reverse("agreement_detail", args=[signed_demo.pk])).text
+    section = re.search(r'<section class="sla-signatures".*?</section>', html, re.DOTALL)
+    page_block = " ".join(re.sub(r"<[^>]+>", " ", section.group()).split())
+    flat = " ".join(body_text(stored_bytes(signed_demo, settings)).split())
+    pdf_block = flat[flat.index("einverstanden erklären sich:") : flat.index("ANHANG: Inbound")]
+    today = today_in_zurich()
+    for value in (f"Anna Keller, {today}", "Leiterin Inbound Marketing",
+                  f"Marco Brunner, {today}", "Leiter Inbound Sales"):  # fmt: skip
+        assert value in page_block, page_block
+        assert value in pdf_block, pdf_block
+
+
+def test_the_audit_page_states_the_real_signatures_and_where_to_verify(signed_demo, settings):
+    pdf = stored_bytes(signed_demo, settings)
+    audit = " ".join(pages(pdf)[-1].split())
+    assert "Prüfprotokoll" in audit
+    assert f"Nr. {signed_demo.pk}, Version {signed_demo.revision}" in audit
+    assert signed_demo.content_sha256 in squeeze(audit)
+    for value in ("Anna Keller", "Leiterin Inbound Marketing", "marketing",
+                  "Marco Brunner", "Leiter Inbound Sales", "sales", "192.0.2.26"):  # fmt: skip
+        assert value in audit, value
+    assert squeeze("SLA-Portal Demodaten (manage.py load_demo)") in squeeze(audit)
+    assert f"{settings.SLA_SITE_URL}/pruefen/" in audit
+
+
+def test_a_draft_is_never_stored(demo_agreement):
+    with pytest.raises(SignedPdfError, match="not signed"):
+        signed_pdf_store(agreement_id=demo_agreement.pk)
+    assert not Agreement.objects.get(pk=demo_agreement.pk).signed_pdf
+
+
+def test_content_changed_after_signing_is_not_stored(demo_agreement):
+    submit_agreement(demo_agreement)
+    sign_agreement(demo_agreement, Party.MARKETING)
+    sign_agreement(demo_agreement, Party.SALES)
+    # A change that bypassed the workflow (e.g. straight in the database).
+    Agreement.objects.filter(pk=demo_agreement.pk).update(sql_target=1)
+
+    with pytest.raises(SignedPdfError, match="no longer matches"):
+        signed_pdf_store(agreement_id=demo_agreement.pk)
+
+    assert not Agreement.objects.get(pk=demo_agreement.pk).signed_pdf
+    assert events(demo_agreement, AuditAction.PDF_STORED) == []
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_callers_at_the_same_instant_store_one_pdf(settings, tmp_path):
+    if connection.vendor != "postgresql":
+        pytest.skip("needs PostgreSQL's row locks (SQLite serialises all writes anyway)")
+    from agreements.demo import load_demo
+
+    agreement = submit_agreement(load_demo())  # commits: the 2026 SLA's PDF is stored
+    key_file = settings.SLA_SEAL_KEY_FILE
+    settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"  # the hook fails: no PDF yet
+    sign_agreement(agreement, Party.MARKETING)
+    sign_agreement(agreement, Party.SALES)
+    assert not Agreement.objects.get(pk=agreement.pk).signed_pdf
+    settings.SLA_SEAL_KEY_FILE = key_file
+    barrier = threading.Barrier(2)
+    names, errors = [], []
+
+    def store():
+        try:
+            barrier.wait(timeout=10)
+            names.append(signed_pdf_store(agreement_id=agreement.pk).signed_pdf.name)
+        except Exception as error:  # reported below, in the test's own thread
+            errors.append(error)
+        finally:
+            connection.close()
+
+    threads = [threading.Thread(target=store) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    assert errors == []
+    assert len(names) == 2 and names[0] == names[1]
+    assert len(events(agreement, AuditAction.PDF_STORED)) == 1
+    # The demo's 2026 SLA (stored by its hook on commit) and this one: two files, not three.
+    assert len(list((Path(settings.MEDIA_ROOT) / "signed").iterdir())) == 2
+
+
+def test_download_names_are_german_and_transliterated(demo_agreement):
+    assert signed_pdf_filename(demo_agreement) == "SLA_Muster-AG_2027_unterzeichnet.pdf"
+    assert signed_pdf_filename(demo_agreement, draft=True) == "SLA_Muster-AG_2027_Entwurf.pdf"
+    demo_agreement.organisation.name = "Müller & Söhne Straßenbau AG (Zürich)"
+    assert signed_pdf_filename(demo_agreement) == (
+        "SLA_Mueller-Soehne-Strassenbau-AG-Zuerich_2027_unterzeichnet.pdf"
+    )
+
+
+# --- Download -----------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("username", ["marketing", "sales", "management"])
+def test_members_download_the_stored_bytes_and_the_download_is_audited(
+    client, signed_demo, settings, username
+):
+    client.login(username=username, password="demo")
+
+    response, body = download(client, signed_demo, user_agent="Firefox/140.0 (pytest)")
+
+    assert response.status_code == 200
+    assert response.streaming  # streamed from storage, not read into memory
+    assert response["Content-Type"] == "application/pdf"
+    assert response["Content-Disposition"] == f'attachment; filename="{DOWNLOAD_NAME}"'
+    assert "no-store" in response["Cache-Control"]
+    assert body == stored_bytes(signed_demo, settings)
+    [event] = events(signed_demo, AuditAction.PDF_DOWNLOADED)
+    assert event.actor.username == username
+    assert event.ip_address == "127.0.0.1"
+    assert event.user_agent == "Firefox/140.0 (pytest)"
+    assert event.details == {"sha256": signed_demo.signed_pdf_sha256}
+
+
+def test_outsiders_get_404_and_anonymous_visitors_the_login(client, signed_demo):
+    url = reverse("agreement_pdf", args=[signed_demo.pk])
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == f"{reverse('login')}?next={url}"
+
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+    assert client.get(url).status_code == 404
+    client.login(username="admin", password="demo")  # staff, but no member
+    assert client.get(url).status_code == 404
+    assert events(signed_demo, AuditAction.PDF_DOWNLOADED) == []
+
+
+def test_a_second_download_serves_the_same_bytes_without_rendering(
+    client, signed_demo, settings, tmp_path
+):
+    client.login(username="management", password="demo")
+    _, first = download(client, signed_demo)
+    # From here on nothing can be rendered or sealed: no static files, no seal key.
+    settings.STATICFILES_DIRS = []
+    settings.STATIC_ROOT = tmp_path
+    settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"
+    with pytest.raises(PdfRenderError):
+        render_agreement_pdf(signed_demo)
+
+    response, second = download(client, signed_demo)
+
+    assert response.status_code == 200
+    assert second == first
+    assert len(events(signed_demo, AuditAction.PDF_STORED)) == 1
+    assert len(events(signed_demo, AuditAction.PDF_DOWNLOADED)) == 2
+
+
+def test_a_changed_stored_file_is_refused_and_logged(client, signed_demo, settings, caplog):
+    path = stored_path(signed_demo, settings)
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    path.write_bytes(bytes(content))
+    client.login(username="management", password="demo")
+
+    with caplog.at_level(logging.ERROR, logger="agreements.archive"):
+        response, body = download(client, signed_demo)
+
+    assert response.status_code == 409
+    assert b"%PDF" not in body
+    assert "Prüfsumme" in body.decode()
+    assert "does not match its SHA-256" in caplog.text
+    assert events(signed_demo, AuditAction.PDF_DOWNLOADED) == []
+
+
+def test_a_missing_stored_file_is_refused_and_logged(client, signed_demo, settings, caplog):
+    stored_path(signed_demo, settings).unlink()
+    client.login(username="marketing", password="demo")
+
+    with caplog.at_level(logging.ERROR, logger="agreements.archive"):
+        response, _ = download(client, signed_demo)
+
+    assert response.status_code == 409
+    assert "missing" in caplog.text
+
+
+def test_when_the_completion_hook_fails_the_first_download_stores_the_pdf(
+    client, demo_agreement, settings, tmp_path, caplog,
+    django_capture_on_commit_callbacks,
+):  # fmt: skip
+    key_file = settings.SLA_SEAL_KEY_FILE
+    settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"
+    submit_agreement(demo_agreement)
+    sign_agreement(demo_agreement, Party.MARKETING)
+    with django_capture_on_commit_callbacks(execute=True), caplog.at_level(logging.ERROR):
+        sign_agreement(demo_agreement, Party.SALES)
+    agreement = Agreement.objects.get(pk=demo_agreement.pk)
+    assert agreement.status == AgreementStatus.SIGNED  # the signing stands
+    assert not agreement.signed_pdf
+    assert "the first download will store it" in caplog.text
+    assert "missing-key.pem" in caplog.text  # the reason, in the logged traceback
+
+    settings.SLA_SEAL_KEY_FILE = key_file
+    client.login(username="management", password="demo")
+    response, body = download(client, agreement)
+
+    agreement.refresh_from_db()
+    assert response.status_code == 200
+    assert response["Content-Disposition"] == (
+        'attachment; filename="SLA_Muster-AG_2027_unterzeichnet.pdf"'
+    )
+    assert body == stored_bytes(agreement, settings)
+    assert hashlib.sha256(body).hexdigest() == agreement.signed_pdf_sha256
+    assert "Signature is Valid." in pdfsig(stored_path(agreement, settings))
+    assert len(events(agreement, AuditAction.PDF_STORED)) == 1
+
+
+def test_a_failing_render_on_download_shows_an_error_page(
+    client, demo_agreement, settings, tmp_path, caplog
+):
+    submit_agreement(demo_agreement)
+    sign_agreement(demo_agreement, Party.MARKETING)
+    sign_agreement(demo_agreement, Party.SALES)  # the hook never runs: no commit in a test
+    settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"
+    client.login(username="management", password="demo")
+
+    with caplog.at_level(logging.ERROR, logger="agreements.views"):
+        response, _ = download(client, demo_agreement)
+
+    assert response.status_code == 503
+    assert "konnte nicht erstellt werden" in response.text
+    assert "could not be stored" in caplog.text
+
+
+# --- Draft preview ------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("submitted", [False, True], ids=["draft", "awaiting_signatures"])
+def test_before_signing_the_pdf_is_an_unsealed_unstored_preview(
+    client, demo_agreement, settings, tmp_path, submitted
+):
+    if submitted:
+        submit_agreement(demo_agreement)
+    client.login(username="management", password="demo")
+
+    response, body = download(client, demo_agreement)
+
+    assert response.status_code == 200
+    assert response["Content-Type"] == "application/pdf"
+    assert "no-store" in response["Cache-Control"]
+    assert 'filename="SLA_Muster-AG_2027_Entwurf.pdf"' in response["Content-Disposition"]
+    assert "ENTWURF" in squeeze(poppler("pdftotext", body, "-raw", "-f", "1", "-l", "1"))
+    assert "Prüfprotokoll" not in poppler("pdftotext", body)
+    preview = tmp_path / "preview.pdf"
+    preview.write_bytes(body)
+    assert "does not contain any signatures" in pdfsig(preview)
+    assert not (Path(settings.MEDIA_ROOT) / "signed").exists()
+    assert not Agreement.objects.get(pk=demo_agreement.pk).signed_pdf
+    assert events(demo_agreement, AuditAction.PDF_DOWNLOADED) == []
+
+
+def test_the_agreement_page_offers_the_pdf_or_its_preview(client, signed_demo, demo_agreement):
+    client.login(username="management", password="demo")
+    signed_page = client.get(reverse("agreement_detail", args=[signed_demo.pk])).text
+    draft_page = client.get(reverse("agreement_detail", args=[demo_agreement.pk])).text
+
+    pdf_link = f'href="{reverse("agreement_pdf", args=[signed_demo.pk])}"'
+    assert pdf_link in signed_page and "PDF herunterladen" in signed_page
+    assert f'href="{reverse("agreement_pdf", args=[demo_agreement.pk])}"' in draft_page
+    assert "PDF-Vorschau (Entwurf)" in draft_page
+
+
+# --- The list of signed agreements --------------------------------------------------------
+
+
+def test_management_finds_the_signed_demo_with_its_download(client, signed_demo, demo_agreement):
+    client.login(username="management", password="demo")
+
+    response = client.get(reverse("signed_agreements"))
+
+    assert response.status_code == 200
+    text = " ".join(response.text.split())
+    assert "01.01.2026–31.12.2026" in text
+    assert "Anna Keller, Leiterin Inbound Marketing" in text
+    assert "Marco Brunner, Leiter Inbound Sales" in text
+    assert swiss_date(timezone.localtime(signed_demo.completed_at).date()) in text
+    assert reverse("agreement_pdf", args=[signed_demo.pk]) in text
+    # The 2027 draft is not signed, so it is not listed.
+    assert reverse("agreement_detail", args=[demo_agreement.pk]) not in text
+    assert f'href="{reverse("signed_agreements")}"' in text  # the navbar links here
+
+
+def test_the_list_shows_only_the_own_organisations_agreements(client, signed_demo):
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+    response = client.get(reverse("signed_agreements"))
+    assert response.status_code == 200
+    assert reverse("agreement_pdf", args=[signed_demo.pk]) not in response.text
+    assert "Noch keine Vereinbarung ist vollständig unterzeichnet." in response.text
+
+
+def test_the_lists_query_count_does_not_grow_with_the_agreements(client, demo_agreement):
+    def sign_copies(years):
+        for year in years:
+            copy = Agreement.objects.get(pk=demo_agreement.pk)
+            copy.pk = None
+            copy.start_date = datetime.date(year, 1, 1)
+            copy.end_date = datetime.date(year, 12, 31)
+            copy.renewal_date = datetime.date(year, 12, 1)
+            copy.save()
+            submit_agreement(copy)
+            sign_agreement(copy, Party.MARKETING)
+            sign_agreement(copy, Party.SALES)
+
+    client.login(username="management", password="demo")
+    sign_copies(range(2030, 2032))
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(reverse("signed_agreements"))
+    assert response.text.count("PDF herunterladen") == 2 + 1  # and the demo's 2026 SLA
+    sign_copies(range(2032, 2040))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("signed_agreements"))
+    assert response.text.count("PDF herunterladen") == 10 + 1
+    assert len(many) == len(few)
