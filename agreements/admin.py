@@ -12,6 +12,8 @@ from .models import (
     FurtherDefinition,
     Membership,
     Organisation,
+    PeriodActuals,
+    Reminder,
     Signature,
 )
 
@@ -258,3 +260,30 @@ class SignatureAdmin(ReadOnlyAdmin):
     @admin.display(description=_("Gültig"), boolean=True)
     def is_valid(self, obj):
         return obj.is_valid
+
+
+@admin.register(PeriodActuals)
+class PeriodActualsAdmin(ReadOnlyAdmin):
+    """The figures are the teams' own, entered and imported on the goals pages."""
+
+    list_display = [
+        "agreement",
+        "period_start",
+        "period_end",
+        "sqls_handed_over",
+        "leads_in_time",
+        "updated_by",
+        "updated_at",
+    ]
+    list_filter = ["agreement__organisation", "period_start"]
+    list_select_related = ["agreement__organisation", "updated_by"]
+
+
+@admin.register(Reminder)
+class ReminderAdmin(ReadOnlyAdmin):
+    """What ``send_reminders`` sent, so it never sends the same reminder twice a day."""
+
+    list_display = ["agreement", "kind", "recipient", "sent_on"]
+    list_filter = ["kind", "sent_on"]
+    list_select_related = ["agreement__organisation", "recipient"]
+    date_hierarchy = "sent_on"

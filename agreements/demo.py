@@ -12,10 +12,12 @@ twice changes nothing, so ``make run`` may call it every time.
 """
 
 import datetime
+from decimal import Decimal
 
 from django.contrib.auth import get_user_model
 from django.db import transaction
 
+from .actuals import ActualsEntry, actuals_save
 from .audit import RequestMeta
 from .enums import (
     ExchangeInterval,
@@ -27,7 +29,7 @@ from .enums import (
     Role,
     SqlPeriod,
 )
-from .models import Agreement, FurtherDefinition, Membership, Organisation
+from .models import Agreement, FurtherDefinition, Membership, Organisation, PeriodActuals
 from .workflow import agreement_sign, agreement_submit
 
 DEMO_PASSWORD = "demo"  # noqa: S105 - documented demo password, refused in production
@@ -100,6 +102,7 @@ def load_demo() -> Agreement:
     # The signed one first: the 2027 draft, changed last, then heads the dashboard.
     if signed_demo_agreement() is None:
         _create_signed_agreement(organisation, users)
+    _create_demo_actuals(signed_demo_agreement(), users)
     agreement = Agreement.objects.filter(
         organisation=organisation, start_date=datetime.date(2027, 1, 1)
     ).first()
@@ -138,6 +141,72 @@ def _create_signed_agreement(organisation, users) -> Agreement:
         )
     agreement.refresh_from_db()
     return agreement
+
+
+# Ist-Werte of the signed 2026 SLA for its first three quarters (target: 55 SQL each), so
+# that the goals dashboard shows green, yellow and red after `make run`; Q4 is still open.
+DEMO_ACTUALS = {
+    datetime.date(SIGNED_YEAR, 1, 1): {
+        Role.MARKETING: {
+            "sqls_handed_over": 58,
+            "funnel_visits": 7_200,
+            "funnel_target_accounts": 105,
+            "funnel_mql": 124,
+            "funnel_prospects": 66,
+            "funnel_sql": 58,
+        },
+        Role.SALES: {
+            "leads_in_time": 52,
+            "revenue": Decimal("184500.00"),
+            "attributed_revenue": Decimal("121300.00"),
+            "funnel_customers": 41,
+        },
+    },
+    datetime.date(SIGNED_YEAR, 4, 1): {
+        Role.MARKETING: {
+            "sqls_handed_over": 49,
+            "funnel_visits": 6_900,
+            "funnel_target_accounts": 98,
+            "funnel_mql": 110,
+            "funnel_prospects": 60,
+            "funnel_sql": 49,
+        },
+        Role.SALES: {
+            "leads_in_time": 44,
+            "revenue": Decimal("162000.00"),
+            "attributed_revenue": Decimal("98500.00"),
+            "funnel_customers": 38,
+        },
+    },
+    datetime.date(SIGNED_YEAR, 7, 1): {
+        Role.MARKETING: {
+            "sqls_handed_over": 41,
+            "funnel_visits": 6_100,
+            "funnel_target_accounts": 90,
+            "funnel_mql": 98,
+            "funnel_prospects": 52,
+            "funnel_sql": 41,
+        },
+        Role.SALES: {
+            "leads_in_time": 30,
+            "revenue": Decimal("120750.50"),
+            "attributed_revenue": Decimal("80200.00"),
+            "funnel_customers": 31,
+        },
+    },
+}
+
+
+def _create_demo_actuals(agreement, users) -> None:
+    """Report the demo figures as marketing and sales would, once (issue 8)."""
+    if PeriodActuals.objects.filter(agreement=agreement).exists():
+        return
+    for role in (Role.MARKETING, Role.SALES):
+        entries = [
+            ActualsEntry(period_start=start, values=figures[role])
+            for start, figures in DEMO_ACTUALS.items()
+        ]
+        actuals_save(agreement=agreement, user=users[role], role=role, entries=entries)
 
 
 def _create_agreement(

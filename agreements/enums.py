@@ -47,6 +47,15 @@ class AuditAction(models.TextChoices):
     PDF_STORED = "pdf_stored", _("PDF abgelegt")
     PDF_DOWNLOADED = "pdf_downloaded", _("PDF heruntergeladen")
     RENEWED = "renewed", _("Erneuert")
+    # On the predecessor, when its renewal is signed (agreements.workflow._supersede).
+    SUPERSEDED = "superseded", _("Abgelöst")
+
+
+class ReminderKind(models.TextChoices):
+    """What a reminder mail (``manage.py send_reminders``) is about."""
+
+    SIGNATURE = "signature", _("Unterschrift ausstehend")
+    RENEWAL = "renewal", _("Erneuerung fällig")
 
 
 class SqlPeriod(models.TextChoices):

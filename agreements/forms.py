@@ -5,6 +5,7 @@ missing is listed by the review step. What is typed must be valid, though, and i
 checked against the whole agreement, including what other steps stored.
 """
 
+import datetime
 import re
 
 from django import forms
@@ -12,9 +13,11 @@ from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .actuals import ACTUALS_FIELDS, AMOUNT_FIELDS, format_number
+from .actuals_csv import CsvValueError, parse_number
 from .document import swiss_number
 from .enums import Party
-from .models import Agreement, FurtherDefinition
+from .models import Agreement, FurtherDefinition, PeriodActuals
 from .uploads import PDF_MAGIC, FrameworkDocumentField
 
 
@@ -58,7 +61,33 @@ class DateInput(forms.DateInput):
         super().__init__(attrs, format="%d.%m.%Y")
 
 
-class StepForm(forms.ModelForm):
+# Directional overrides and isolates (U+202A–202E, U+2066–2069) make a text read
+# differently from what is stored and hashed ("Rechnung\u202efdp.exe" shows as
+# "Rechnungexe.pdf"): no place in an SLA between two German-speaking teams.
+BIDI_CONTROLS = dict.fromkeys([*range(0x202A, 0x202F), *range(0x2066, 0x206A)])
+
+# The plausible years of an SLA and its framework: beyond them a typo, not a date.
+FIRST_YEAR, LAST_YEAR = 2000, 2099
+
+
+class SlaTextMixin:
+    """Cleans what every SLA form shares: no bidi controls in text, dates in range."""
+
+    def clean(self):
+        cleaned = super().clean()
+        for name, value in list(cleaned.items()):
+            if isinstance(value, str):
+                cleaned[name] = value.translate(BIDI_CONTROLS)
+            elif isinstance(value, datetime.date) and not FIRST_YEAR <= value.year <= LAST_YEAR:
+                self.add_error(
+                    name,
+                    _("Bitte ein Datum zwischen %(first)s und %(last)s eingeben.")
+                    % {"first": FIRST_YEAR, "last": LAST_YEAR},
+                )
+        return cleaned
+
+
+class StepForm(SlaTextMixin, forms.ModelForm):
     """Common ground of every step: the revision the author started from."""
 
     base_revision = forms.IntegerField(widget=forms.HiddenInput)
@@ -185,7 +214,7 @@ class DefinitionsForm(StepForm):
         )
 
 
-class FurtherDefinitionForm(forms.ModelForm):
+class FurtherDefinitionForm(SlaTextMixin, forms.ModelForm):
     class Meta:
         model = FurtherDefinition
         fields = ["term", "text"]
@@ -200,6 +229,9 @@ FurtherDefinitionFormSet = forms.inlineformset_factory(
     can_delete=True,
     max_num=30,
     validate_max=True,
+    # Django would build up to max_num + 1000 forms for a forged TOTAL_FORMS; 30 is all
+    # a page ever sends, so a hostile count costs no more than an honest one.
+    absolute_max=30,
 )
 
 
@@ -378,3 +410,65 @@ class PdfVerifyForm(forms.Form):
         if head != PDF_MAGIC:
             raise ValidationError(_("Die Datei ist kein PDF."), code="not_pdf")
         return uploaded
+
+
+# --- Ist-Werte (issue 8) ----------------------------------------------------------------
+
+
+class ActualsNumberField(forms.CharField):
+    """A figure as the CSV import reads it (34’000, 1.234,50, ...): one parser for both."""
+
+    def __init__(self, *, amount: bool, **kwargs):
+        self.amount = amount
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def widget_attrs(self, widget):
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal" if self.amount else "numeric", "autocomplete": "off"})
+        return attrs
+
+    def prepare_value(self, value):
+        if value is None or isinstance(value, str):
+            return value
+        return format_number(value)
+
+    def to_python(self, value):
+        value = super().to_python(value).strip()
+        if not value:
+            return None
+        try:
+            return parse_number(value, amount=self.amount)
+        except CsvValueError as error:
+            message = str(error)
+            raise ValidationError(message[:1].upper() + message[1:] + ".", code="invalid") from None
+
+
+class PeriodActualsForm(forms.Form):
+    """The figures of one period; the other role's figures are shown but disabled.
+
+    Disabled fields ignore what is posted (Django keeps the initial value), and
+    ``actuals_save`` refuses them once more: the role decides, not the browser.
+    """
+
+    def __init__(self, *args, editable: tuple[str, ...], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.editable = editable
+        for name in ACTUALS_FIELDS:
+            model_field = PeriodActuals._meta.get_field(name)
+            self.fields[name] = ActualsNumberField(
+                amount=name in AMOUNT_FIELDS,
+                label=model_field.verbose_name,
+                disabled=name not in editable,
+            )
+
+    def changed_values(self) -> dict:
+        """The editable figures, as ``ActualsEntry.values``."""
+        return {name: self.cleaned_data[name] for name in self.editable}
+
+
+class ActualsImportForm(forms.Form):
+    csv_file = forms.FileField(
+        label=_("CSV-Datei"),
+        widget=forms.ClearableFileInput(attrs={"accept": ".csv,text/csv"}),
+    )

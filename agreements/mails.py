@@ -1,4 +1,5 @@
-"""The mails of the sign-off; ``agreements.workflow`` sends them after its transaction commits.
+"""The mails of the sign-off and renewal, sent by ``agreements.workflow`` after its transaction
+commits, and the reminders of ``agreements.reminders``.
 
 Each mail is plain text from ``templates/agreements/email/<name>.txt`` with an HTML part
 made from that same text (``message.html``), so both parts always say the same. They go
@@ -85,6 +86,49 @@ def send_completed(*, agreement_id: int, audit_head: str) -> None:
             signatures=_signature_lines(agreement.signatures.valid().values_list("pk", flat=True)),
             content_sha256=agreement.content_sha256,
             audit_head=audit_head,
+        )
+
+
+def send_renewed(*, agreement_id: int, actor_id: int) -> None:
+    """ "Erneuert" to the representatives of the new draft but the author who renewed."""
+    agreement = _agreement(agreement_id)
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            "renewed",
+            gettext("Erneuerung begonnen: %(title)s") % {"title": agreement},
+            [
+                user
+                for user in (agreement.marketing_representative, agreement.sales_representative)
+                if user is not None and user.pk != actor_id
+            ],
+            agreement,
+            actor_name=_name(_user(actor_id)),
+            predecessor_title=_title(agreement.renews),
+        )
+
+
+def send_signature_reminder(*, agreement, recipient, days_waiting: int) -> None:
+    """Reminder to a representative whose signature has been awaited for days."""
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            "reminder_signature",
+            gettext("Erinnerung: Bitte unterzeichnen: %(title)s") % {"title": agreement},
+            [recipient],
+            agreement,
+            days_waiting=days_waiting,
+            submitted_on=timezone.localtime(agreement.submitted_at).strftime("%d.%m.%Y"),
+        )
+
+
+def send_renewal_reminder(*, agreement, recipient) -> None:
+    """Reminder to an author or to management that the renewal date is near."""
+    with translation.override(settings.LANGUAGE_CODE):
+        _send(
+            "reminder_renewal",
+            gettext("Erinnerung: Erneuerung fällig: %(title)s") % {"title": agreement},
+            [recipient],
+            agreement,
+            renewal_date=agreement.renewal_date.strftime("%d.%m.%Y"),
         )
 
 

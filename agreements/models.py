@@ -20,6 +20,7 @@ from .enums import (
     ExchangeInterval,
     FunnelStage,
     Party,
+    ReminderKind,
     ReportBack,
     ReportingAudience,
     ReportingChannel,
@@ -106,7 +107,88 @@ SEARCH_LOOKUPS = (
 )
 
 
+class AgreementFrozen(Exception):
+    """A write that would change a submitted, signed or superseded agreement's content.
+
+    Raised by ``Agreement.save()`` and ``AgreementQuerySet.update()`` before anything is
+    written; on PostgreSQL the trigger of migration 0004 refuses the same in the database,
+    for SQL that never passes through the ORM.
+    """
+
+
+# What the workflow (agreements.workflow, agreements.archive) writes after a draft is
+# submitted: the status, the frozen snapshot and the sealed PDF. Every other column is
+# content, frozen from the submission on; migration 0004's trigger names the same columns.
+WORKFLOW_FIELDS = frozenset(
+    {
+        "status",
+        "revision",
+        "content_snapshot",
+        "content_sha256",
+        "submitted_at",
+        "completed_at",
+        "updated_at",
+        "signed_pdf",
+        "signed_pdf_sha256",
+        "signed_pdf_stored_at",
+    }
+)
+
+# The only status changes there are (see the diagram in agreements.workflow). Without this
+# rule, "back to draft, change, signed again" would pass a guard that only freezes content.
+STATUS_TRANSITIONS = frozenset(
+    {
+        (AgreementStatus.DRAFT, AgreementStatus.AWAITING_SIGNATURES),
+        (AgreementStatus.AWAITING_SIGNATURES, AgreementStatus.DRAFT),
+        (AgreementStatus.AWAITING_SIGNATURES, AgreementStatus.SIGNED),
+        (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED),
+    }
+)
+
+
+def refuse_frozen_write(*, pk, stored_status: str, fields, new_status: str | None) -> None:
+    """Raise ``AgreementFrozen`` unless writing ``fields`` to a row in ``stored_status`` is allowed.
+
+    A draft takes any write. After submission only ``WORKFLOW_FIELDS`` may be written, and
+    the status only along ``STATUS_TRANSITIONS``.
+    """
+    if (
+        new_status is not None
+        and new_status != stored_status
+        and (stored_status, new_status) not in STATUS_TRANSITIONS
+    ):
+        raise AgreementFrozen(
+            f"Agreement {pk} cannot go from {stored_status} to {new_status}; "
+            "only agreements.workflow changes the status."
+        )
+    if stored_status == AgreementStatus.DRAFT:
+        return
+    content = sorted(set(fields) - WORKFLOW_FIELDS)
+    if content:
+        raise AgreementFrozen(
+            f"Agreement {pk} is {stored_status}: its content is frozen "
+            f"(refused: {', '.join(content)})."
+        )
+
+
 class AgreementQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """``QuerySet.update``, refused when it would change a non-draft's content or status.
+
+        Checked row by row before the UPDATE (agreements are few, and bulk updates of them
+        rare); the database trigger (PostgreSQL) closes the gap between check and statement.
+        """
+        if set(kwargs) - WORKFLOW_FIELDS or "status" in kwargs:
+            rows = self if "status" in kwargs else self.exclude(status=AgreementStatus.DRAFT)
+            for pk, stored_status in rows.order_by().values_list("pk", "status"):
+                refuse_frozen_write(
+                    pk=pk,
+                    stored_status=stored_status,
+                    fields=kwargs,
+                    new_status=kwargs.get("status"),
+                )
+        return super().update(**kwargs)
+
     def drafts(self) -> "AgreementQuerySet":
         return self.filter(status=AgreementStatus.DRAFT)
 
@@ -394,6 +476,29 @@ class Agreement(models.Model):
             period = f" {self.start_date:%d.%m.%Y}–{self.end_date:%d.%m.%Y}"
         return f"SLA {self.organisation}{period}"
 
+    def save(self, *args, **kwargs):
+        # Refusing is the only thing done here: a write that would change a frozen
+        # agreement never reaches the database. The workflow passes ``update_fields``
+        # limited to WORKFLOW_FIELDS; a full save() is a draft's.
+        if not self._state.adding and self.pk is not None:
+            update_fields = kwargs.get("update_fields")
+            fields = (
+                [field.name for field in self._meta.concrete_fields]
+                if update_fields is None
+                else update_fields
+            )
+            stored_status = (
+                Agreement.objects.filter(pk=self.pk).values_list("status", flat=True).first()
+            )
+            if stored_status is not None:
+                refuse_frozen_write(
+                    pk=self.pk,
+                    stored_status=stored_status,
+                    fields=fields,
+                    new_status=self.status if "status" in fields else None,
+                )
+        super().save(*args, **kwargs)
+
     def clean(self):
         errors = {}
         if self.rate_x_stage and self.rate_y_stage and self.rate_x_stage == self.rate_y_stage:
@@ -434,6 +539,17 @@ class Agreement(models.Model):
         return agreement_content_sha256(self)
 
 
+class FurtherDefinitionQuerySet(models.QuerySet):
+    def update(self, **kwargs) -> int:
+        """Refused for definitions of an agreement that is no longer a draft."""
+        _refuse_unless_drafts(self.order_by().values("agreement_id"))
+        return super().update(**kwargs)
+
+    def delete(self):
+        _refuse_unless_drafts(self.order_by().values("agreement_id"))
+        return super().delete()
+
+
 class FurtherDefinition(models.Model):
     """An extra term of section 5 ("Als [WEITERE DEFINITIONEN] gelten ……")."""
 
@@ -444,6 +560,8 @@ class FurtherDefinition(models.Model):
     term = models.CharField(_("Begriff"), max_length=200)
     text = models.TextField(_("Definition"))
 
+    objects = FurtherDefinitionQuerySet.as_manager()
+
     class Meta:
         ordering = ["position", "id"]
         verbose_name = _("Weitere Definition")
@@ -451,6 +569,30 @@ class FurtherDefinition(models.Model):
 
     def __str__(self) -> str:
         return self.term
+
+    # The further definitions are part of the signed text (agreements.snapshot): frozen
+    # with their agreement, like its own fields.
+    def save(self, *args, **kwargs):
+        _refuse_unless_drafts([self.agreement_id])
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        _refuse_unless_drafts([self.agreement_id])
+        return super().delete(*args, **kwargs)
+
+
+def _refuse_unless_drafts(agreement_ids) -> None:
+    """Raise ``AgreementFrozen`` when one of the agreements is no longer a draft."""
+    frozen = (
+        Agreement.objects.filter(pk__in=agreement_ids)
+        .exclude(status=AgreementStatus.DRAFT)
+        .values_list("pk", "status")
+        .first()
+    )
+    if frozen:
+        raise AgreementFrozen(
+            f"Agreement {frozen[0]} is {frozen[1]}: its further definitions are frozen."
+        )
 
 
 class SignatureQuerySet(models.QuerySet):
@@ -572,3 +714,118 @@ class AuditEvent(models.Model):
         if not self._state.adding:
             raise ValueError("Audit events are append-only and cannot be changed.")
         super().save(*args, **kwargs)
+
+
+class Reminder(models.Model):
+    """A reminder mail sent (``agreements.reminders``): one per kind, recipient and day.
+
+    The row is inserted before the mail goes out; the unique constraint makes a second
+    run on the same day, even one running at the same moment, find it and send nothing.
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="reminders")
+    kind = models.CharField(_("Art"), max_length=20, choices=ReminderKind.choices)
+    recipient = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="+",
+        verbose_name=_("Empfänger"),
+    )
+    sent_on = models.DateField(_("Gesendet am"))
+
+    class Meta:
+        ordering = ["-sent_on", "agreement", "kind"]
+        verbose_name = _("Erinnerung")
+        verbose_name_plural = _("Erinnerungen")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "kind", "recipient", "sent_on"],
+                name="reminder_once_a_day",
+            ),
+            models.CheckConstraint(
+                condition=Q(kind__in=ReminderKind.values), name="reminder_kind_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} {self.sent_on:%d.%m.%Y}"
+
+
+def actual_figure_field(verbose_name):
+    return models.PositiveIntegerField(verbose_name, null=True, blank=True)
+
+
+def actual_amount_field(verbose_name):
+    return models.DecimalField(verbose_name, max_digits=14, decimal_places=2, null=True, blank=True)
+
+
+class PeriodActuals(models.Model):
+    """The reported figures of one period of a signed agreement (issue 8, agreements.actuals).
+
+    A period is one ``sql_period`` (month, quarter, half-year, year) within the agreement's
+    term, named by its first day. Every figure may be empty: not reported yet. Marketing
+    reports the marketing figures, Sales the sales figures (``agreements.actuals``).
+    """
+
+    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="actuals")
+    period_start = models.DateField(_("Periode ab"))
+    period_end = models.DateField(_("Periode bis"))
+    sqls_handed_over = actual_figure_field(_("SQL an Sales übergeben"))
+    leads_in_time = actual_figure_field(_("Leads fristgerecht bearbeitet"))
+    revenue = actual_amount_field(_("Umsatz (CHF)"))
+    attributed_revenue = actual_amount_field(_("Attribuierter Umsatz (CHF)"))
+    funnel_visits = actual_figure_field(_("Visits"))
+    funnel_target_accounts = actual_figure_field(_("Target Accounts"))
+    funnel_mql = actual_figure_field(_("MQL"))
+    funnel_prospects = actual_figure_field(_("Prospects"))
+    funnel_sql = actual_figure_field(_("SQL"))
+    funnel_customers = actual_figure_field(_("Customers"))
+    updated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        editable=False,
+        verbose_name=_("Geändert von"),
+    )
+    updated_at = models.DateTimeField(_("Geändert am"), auto_now=True)
+
+    class Meta:
+        ordering = ["agreement", "period_start"]
+        verbose_name = _("Ist-Werte einer Periode")
+        verbose_name_plural = _("Ist-Werte")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["agreement", "period_start"],
+                name="period_actuals_one_per_period",
+                violation_error_message=_("Für diese Periode gibt es bereits Ist-Werte."),
+            ),
+            models.CheckConstraint(
+                condition=Q(period_end__gte=F("period_start")),
+                name="period_actuals_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(revenue__isnull=True) | Q(revenue__gte=0),
+                name="period_actuals_revenue_not_negative",
+                violation_error_message=_("Der Umsatz darf nicht negativ sein."),
+            ),
+            models.CheckConstraint(
+                condition=Q(attributed_revenue__isnull=True) | Q(attributed_revenue__gte=0),
+                name="period_actuals_attributed_revenue_not_negative",
+                violation_error_message=_("Der attribuierte Umsatz darf nicht negativ sein."),
+            ),
+            models.CheckConstraint(
+                condition=Q(leads_in_time__isnull=True)
+                | Q(sqls_handed_over__isnull=True)
+                | Q(leads_in_time__lte=F("sqls_handed_over")),
+                name="period_actuals_in_time_within_sqls",
+                violation_error_message=_(
+                    "Es können nicht mehr Leads fristgerecht bearbeitet als SQL übergeben "
+                    "worden sein."
+                ),
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.agreement}: {self.period_start:%d.%m.%Y}–{self.period_end:%d.%m.%Y}"

@@ -243,3 +243,34 @@ def pdf_warm_up() -> None:
     weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf(
         pdf_variant="pdf/a-3b", full_fonts=False
     )
+
+
+def render_goals_pdf(report, *, generated_at: datetime.datetime) -> bytes:
+    """The goals dashboard of one agreement as a German PDF, "Zielerreichung" (issue 8).
+
+    ``report`` is an ``agreements.actuals.GoalReport``. The same fetcher and print.css as
+    the SLA; not sealed and never stored: the figures change with every report.
+    """
+    from django.utils import translation
+
+    from .goals_chart import funnel_attainment_svg, sql_attainment_svg
+
+    # German like the SLA, whatever the reader's interface language: the status lights'
+    # words and the period's name come from translated labels.
+    with translation.override("de-ch"):
+        html = render_to_string(
+            "agreements/report_pdf.html",
+            {
+                "report": report,
+                "agreement": report.agreement,
+                "sql_chart": sql_attainment_svg(report.rows),
+                "funnel_chart": funnel_attainment_svg(report.funnel),
+                "generated_at": zurich_datetime(generated_at),
+            },
+        )
+    try:
+        return weasyprint.HTML(
+            string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()
+        ).write_pdf(pdf_variant="pdf/a-3b", full_fonts=False)
+    except FatalURLFetchingError as error:
+        raise PdfRenderError(str(error.__cause__ or error)) from error

@@ -29,7 +29,10 @@ class Action(StrEnum):
     SIGN = "sign"
     DECLINE = "decline"
     REOPEN = "reopen"
+    RENEW = "renew"
     DOWNLOAD = "download"  # the PDF: the signed one, or a draft's preview
+    VIEW_GOALS = "view_goals"  # the goals dashboard, its PDF and CSV (issue 8)
+    ENTER_ACTUALS = "enter_actuals"  # report a period's figures (issue 8)
 
 
 def role_in(user, organisation_id: int) -> Role | None:
@@ -121,6 +124,32 @@ def can_reopen(user, agreement: Agreement) -> bool:
     return agreement.status == AgreementStatus.AWAITING_SIGNATURES and is_author(user, agreement)
 
 
+def can_renew(user, agreement: Agreement) -> bool:
+    """An author may renew a signed agreement that has no successor yet.
+
+    Asks the database whether a successor exists (one query).
+    """
+    return (
+        agreement.status == AgreementStatus.SIGNED
+        and is_author(user, agreement)
+        and not Agreement.objects.filter(renews=agreement).exists()
+    )
+
+
+def can_view_goals(user, agreement: Agreement) -> bool:
+    """Every member reads the goals of a signed (or superseded) agreement; drafts have none."""
+    signed = agreement.status in (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED)
+    return signed and can_view(user, agreement)
+
+
+def can_enter_actuals(user, agreement: Agreement) -> bool:
+    """Marketing and Sales report figures for a signed agreement; management reads.
+
+    Which figures each may report: ``agreements.actuals.fields_for_role``.
+    """
+    return can_view_goals(user, agreement) and is_author(user, agreement)
+
+
 def _is_representative(user, agreement: Agreement) -> bool:
     return represented_party(user, agreement) is not None
 
@@ -128,9 +157,12 @@ def _is_representative(user, agreement: Agreement) -> bool:
 # Who may ask at all; see the module's docstring for why the sign-off actions ignore the state.
 CHECKS = {
     Action.VIEW: can_view,
+    Action.VIEW_GOALS: can_view_goals,
+    Action.ENTER_ACTUALS: can_enter_actuals,
     Action.EDIT: can_edit,
     Action.SUBMIT: is_author,
     Action.REOPEN: is_author,
+    Action.RENEW: is_author,
     Action.SIGN: _is_representative,
     Action.DECLINE: _is_representative,
     # Every member (marketing, sales, management) downloads what they may read.

@@ -25,6 +25,7 @@ from django.utils.text import format_lazy
 from django.utils.translation import gettext_lazy as _
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.decode_limits import DecodeLimits
+from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from .enums import AgreementStatus
@@ -109,8 +110,9 @@ def _check_pdf(data: bytes) -> int:
         pages = _count_pages(reader, deadline=time.monotonic() + CHECK_SECONDS)
     except _Refused:
         raise
-    except RecursionError:
-        # Arrays or dictionaries nested thousands deep: a parser bomb, not a document.
+    except (RecursionError, PdfDecodeLimitError):
+        # Arrays or dictionaries nested thousands deep, or a stream the parser must inflate
+        # that would grow past pyHanko's limits: a bomb, not a document.
         raise _Refused("too_complex") from None
     except Exception:
         # Whatever a malformed file makes the parser raise (PdfReadError, KeyError,

@@ -21,4 +21,20 @@ urlpatterns = [
     path("agreements/<int:pk>/unterzeichnen/", views.agreement_sign, name="agreement_sign"),
     path("agreements/<int:pk>/ablehnen/", views.agreement_decline, name="agreement_decline"),
     path("agreements/<int:pk>/zurueckziehen/", views.agreement_reopen, name="agreement_reopen"),
+    path("agreements/<int:pk>/erneuern/", views.agreement_renew, name="agreement_renew"),
+    # Goals (issue 8): Ist-Werte, the management dashboard, its PDF and CSV.
+    path("ziele/", views.goals_overview, name="goals_overview"),
+    path("agreements/<int:pk>/ziele/", views.agreement_goals, name="agreement_goals"),
+    path("agreements/<int:pk>/ziele/pdf/", views.agreement_goals_pdf, name="agreement_goals_pdf"),
+    path("agreements/<int:pk>/ist-werte/", views.agreement_actuals, name="agreement_actuals"),
+    path(
+        "agreements/<int:pk>/ist-werte/import/",
+        views.agreement_actuals_import,
+        name="agreement_actuals_import",
+    ),
+    path(
+        "agreements/<int:pk>/ist-werte/csv/",
+        views.agreement_actuals_csv,
+        name="agreement_actuals_csv",
+    ),
 ]

@@ -1,4 +1,4 @@
-"""Every change of an agreement's status: submit, sign (and complete), decline, reopen.
+"""Every change of an agreement's status: submit, sign (and complete), decline, reopen, renew.
 
 This module is the one place that assigns ``Agreement.status``. Each transition runs in
 ``transaction.atomic()``, re-reads the agreement with its row locked
@@ -23,6 +23,8 @@ Refusals raise ``WorkflowError`` with a German message the views show as they ar
 
 from __future__ import annotations
 
+import calendar
+import datetime
 import logging
 
 from django.core.exceptions import ValidationError
@@ -35,8 +37,8 @@ from .archive import signed_pdf_store
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
 from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party
-from .models import Agreement, Membership, Signature
-from .snapshot import agreement_snapshot, snapshot_sha256
+from .models import Agreement, FurtherDefinition, Membership, Signature
+from .snapshot import NON_CONTENT_FIELDS, agreement_snapshot, snapshot_sha256
 
 logger = logging.getLogger(__name__)
 
@@ -297,6 +299,108 @@ def agreement_reopen(
     return agreement
 
 
+def agreement_renew(*, agreement: Agreement, user, meta: RequestMeta) -> Agreement:
+    """Start next period's SLA from a signed one: a new draft linked by ``renews``.
+
+    A marketing or sales member renews. Every text and figure is copied and stays
+    editable; the period, and the renewal date with it, moves on by the period's length
+    (``renewal_dates``). Not copied: signatures, the frozen snapshot, the sealed PDF.
+    The framework document's file is shared with the predecessor (``uploads`` deletes a
+    file only when no agreement points to it any more). A representative who no longer
+    holds the party's role is left empty, to be named again. One successor per
+    agreement: a second renewal is refused. The predecessor stays SIGNED until the
+    successor is signed (``_complete``). Returns the new draft.
+    """
+    with transaction.atomic():
+        # The lock on the predecessor makes two renewals of it run one after the other,
+        # so the second sees the first's successor and is refused.
+        agreement = _locked(agreement)
+        if Agreement.objects.filter(renews=agreement).exists():
+            raise WorkflowError(_("Diese Vereinbarung wurde bereits erneuert."))
+        _require_status(
+            agreement,
+            AgreementStatus.SIGNED,
+            _("Nur eine unterzeichnete Vereinbarung kann erneuert werden."),
+        )
+        if _role(user, agreement) not in AUTHOR_ROLES:
+            raise WorkflowError(
+                _("Nur Mitglieder von Marketing oder Sales können die Vereinbarung erneuern.")
+            )
+
+        successor = Agreement(organisation_id=agreement.organisation_id, renews=agreement)
+        for field in Agreement._meta.concrete_fields:
+            if field.name not in NON_CONTENT_FIELDS:
+                setattr(successor, field.attname, getattr(agreement, field.attname))
+        successor.framework_document = agreement.framework_document.name
+        successor.start_date, successor.end_date, successor.renewal_date = renewal_dates(
+            agreement.start_date, agreement.end_date, agreement.renewal_date
+        )
+        for party in Party:
+            user_id = getattr(agreement, f"{party.value}_representative_id")
+            if not Membership.objects.filter(
+                organisation_id=agreement.organisation_id, user_id=user_id, role=party.value
+            ).exists():
+                setattr(successor, f"{party.value}_representative", None)
+        successor.created_by = successor.updated_by = user
+        try:
+            successor.full_clean()
+        except ValidationError as error:
+            raise WorkflowError(" ".join(error.messages)) from error
+        successor.save()
+        successor.further_definitions.bulk_create(
+            FurtherDefinition(agreement=successor, position=d.position, term=d.term, text=d.text)
+            for d in agreement.further_definitions.order_by("position", "id")
+        )
+        audit_record(
+            agreement=successor,
+            action=AuditAction.CREATED,
+            actor=user,
+            meta=meta,
+            details={"renews_id": agreement.pk},
+        )
+        audit_record(
+            agreement=agreement,
+            action=AuditAction.RENEWED,
+            actor=user,
+            meta=meta,
+            details={"successor_id": successor.pk},
+        )
+        _after_commit(mails.send_renewed, agreement_id=successor.pk, actor_id=user.pk)
+    return successor
+
+
+def renewal_dates(
+    start: datetime.date | None, end: datetime.date | None, renewal: datetime.date | None
+) -> tuple[datetime.date | None, datetime.date | None, datetime.date | None]:
+    """The next period's start, end and renewal date: moved on by the period's length.
+
+    A period of whole months (01.01.2027–31.12.2027, 15.03.–14.06.) moves by months, so
+    a year stays a year across 29 February and the renewal date keeps its day of the
+    month (01.12.2027 -> 01.12.2028; 29.02.2028 -> 28.02.2029). Any other period moves
+    by its exact number of days. Without a complete period nothing moves.
+    """
+    if start is None or end is None:
+        return start, end, renewal
+    following = end + datetime.timedelta(days=1)
+    months = (following.year - start.year) * 12 + following.month - start.month
+    if following.day == start.day and months > 0:
+        return (
+            following,
+            _add_months(following, months) - datetime.timedelta(days=1),
+            _add_months(renewal, months) if renewal else None,
+        )
+    span = following - start
+    return following, end + span, renewal + span if renewal else None
+
+
+def _add_months(value: datetime.date, months: int) -> datetime.date:
+    """``value`` moved by ``months``, on the month's last day where the day does not exist."""
+    index = value.year * 12 + value.month - 1 + months
+    year, month = divmod(index, 12)
+    day = min(value.day, calendar.monthrange(year, month + 1)[1])
+    return datetime.date(year, month + 1, day)
+
+
 def _complete(agreement: Agreement) -> None:
     """Both parties have signed: SIGNED, once, inside the signing transaction.
 
@@ -327,8 +431,26 @@ def _complete(agreement: Agreement) -> None:
             ],
         },
     )
+    if agreement.renews_id:
+        _supersede(agreement)
     _after_commit(_after_completion, agreement.pk)
     _after_commit(mails.send_completed, agreement_id=agreement.pk, audit_head=event.hash)
+
+
+def _supersede(successor: Agreement) -> None:
+    """The signed renewal replaces its predecessor, in the successor's signing transaction."""
+    predecessor = _locked(successor.renews)
+    if predecessor.status != AgreementStatus.SIGNED:
+        return
+    predecessor.status = AgreementStatus.SUPERSEDED
+    predecessor.save(update_fields=["status", "updated_at"])
+    audit_record(
+        agreement=predecessor,
+        action=AuditAction.SUPERSEDED,
+        actor=None,  # the portal supersedes, as it completes
+        meta=RequestMeta(),
+        details={"successor_id": successor.pk},
+    )
 
 
 def _after_commit(func, /, *args, **kwargs) -> None:

@@ -5,7 +5,9 @@ variable, parsed by the small typed helpers below. With ``DJANGO_DEBUG`` off the
 required secrets must be set, otherwise start-up fails loudly.
 """
 
+import importlib.util
 import os
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -72,8 +74,9 @@ INSTALLED_APPS = [
     "django.contrib.humanize",
     "crispy_forms",
     "crispy_bootstrap5",
+    "axes",  # django-axes: throttles failed log-ins per account and per address
+    "csp",  # django-csp: the Content-Security-Policy header
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS
-    "fontawesome",  # django-bootstrap-static: icons
     "agreements",
 ]
 
@@ -87,6 +90,9 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
+    # Last, as django-axes requires: it turns a refused log-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "sla_portal.urls"
@@ -123,6 +129,12 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
+# django-axes first: it refuses a log-in while the account or the address is locked out,
+# before the password is even checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "dashboard"
 LOGOUT_REDIRECT_URL = "login"
@@ -132,6 +144,11 @@ SLA_SITE_URL = (
     env_str("SLA_SITE_URL")
     or (f"https://{ALLOWED_HOSTS[0]}" if ALLOWED_HOSTS and not DEBUG else "http://127.0.0.1:8000")
 ).rstrip("/")
+# manage.py send_reminders (agreements.reminders): remind a representative once their
+# signature has been awaited for more than this many days, and the authors and management
+# once the renewal date of a signed agreement without successor is this many days away.
+SLA_REMINDER_SIGNATURE_DAYS = env_int("SLA_REMINDER_SIGNATURE_DAYS", 3)
+SLA_REMINDER_RENEWAL_DAYS = env_int("SLA_REMINDER_RENEWAL_DAYS", 30)
 
 # Swiss German first, English second. Our own formats (sla_portal/formats) give de-CH
 # the typographic apostrophe as thousands separator: 34’000.
@@ -143,6 +160,10 @@ TIME_ZONE = "Europe/Zurich"
 USE_I18N = True
 USE_TZ = True
 
+FONTAWESOME_DIR = (
+    Path(importlib.util.find_spec("fontawesome").origin).parent / "static" / "fontawesome"
+)
+
 STATIC_URL = "static/"
 STATIC_ROOT = Path(os.environ.get("DJANGO_STATIC_ROOT", BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [
@@ -153,6 +174,11 @@ STATICFILES_DIRS = [
         "fonts/source-sans-3",
         Path(weblate_fonts.__file__).parent / "static" / "weblate_fonts" / "source-sans" / "ttf",
     ),
+    # Font Awesome from django-bootstrap-static: its stylesheet and web fonts only, not the
+    # thousands of single SVG icons the package also ships (collectstatic would compress
+    # each of them for every deployment).
+    ("fontawesome/css", FONTAWESOME_DIR / "css"),
+    ("fontawesome/webfonts", FONTAWESOME_DIR / "webfonts"),
 ]
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # The framework document (agreements.uploads): at most 10 MB, checked by its content.
@@ -189,13 +215,55 @@ else:
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
 
+# A login lasts one working day at most (8 hours after the session last changed, checked
+# by the server, not only by the cookie) and ends when the browser closes: the portal is
+# used on shared office machines. No sliding idle timeout: it would write the session on
+# every request for little gain over the 8-hour limit.
 SESSION_COOKIE_AGE = env_int("DJANGO_SESSION_COOKIE_AGE", 8 * 60 * 60)
+SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
+
+# Content-Security-Policy (django-csp): only our own files run, no inline script or style,
+# no plugins, and no page of the portal inside a frame. Bootstrap's icons in its CSS are
+# data: URIs, hence img-src data:. The templates have no style attributes (tested), so
+# style-src needs no 'unsafe-inline' either.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "form-action": ["'self'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
+
+# Failed log-ins (django-axes): after SLA_LOGIN_FAILURE_LIMIT failures for one user name,
+# or from one address, further attempts are refused for SLA_LOGIN_COOLOFF_MINUTES, even
+# with the right password; a successful log-in clears the count. The two are counted
+# separately, so guessing many passwords for one account and one password for many
+# accounts are both stopped.
+AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
+AXES_FAILURE_LIMIT = env_int("SLA_LOGIN_FAILURE_LIMIT", 10)
+AXES_COOLOFF_TIME = timedelta(minutes=env_int("SLA_LOGIN_COOLOFF_MINUTES", 15))
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "sla_portal.security.lockout_response"
+# A failed attempt during the lockout does not prolong it: otherwise anyone could keep an
+# account locked for good by trying it every few minutes.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
+# Behind the reverse proxy every request comes from 127.0.0.1: the client's address is the
+# one the proxy appended to X-Forwarded-For (sla_portal.security.client_ip).
+SLA_TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0 if DEBUG else 1)
+AXES_CLIENT_IP_CALLABLE = "sla_portal.security.client_ip"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True
@@ -219,15 +287,30 @@ SLA_SEAL_CERT_FILE = Path(
 SLA_SEAL_PASSPHRASE = env_str("SLA_SEAL_PASSPHRASE") or None
 SLA_SEAL_TIMESTAMP_URL = os.environ.get("SLA_SEAL_TIMESTAMP_URL") or None
 
+# Logs are JSON lines on standard error, and carry no request bodies (passwords, document
+# text): sla_portal/logging.py. Django's error reports hide every submitted value too.
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "filters": {"request_summary": {"()": "sla_portal.logging.RequestSummaryFilter"}},
+    "formatters": {"json": {"()": "sla_portal.logging.JsonFormatter"}},
+    "handlers": {
+        "console": {
+            "class": "logging.StreamHandler",
+            "formatter": "json",
+            "filters": ["request_summary"],
+        }
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO: noise, not news.
-    "loggers": {"weasyprint.progress": {"level": "WARNING"}},
+    # django-axes announces itself at every start of manage.py: noise as well.
+    "loggers": {
+        "weasyprint.progress": {"level": "WARNING"},
+        "axes.apps": {"level": "WARNING"},
+    },
 }
+
+DEFAULT_EXCEPTION_REPORTER_FILTER = "sla_portal.logging.SafeExceptionReporterFilter"
 
 # The demo loader creates accounts with the password "demo": never with debug off. Read
 # here, before the test runner switches DEBUG off for the test run.

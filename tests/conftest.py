@@ -55,3 +55,13 @@ def signed_demo(db, django_capture_on_commit_callbacks):
     agreement = signed_demo_agreement()
     assert agreement.signed_pdf, "the completion hook stored no PDF (its error is logged)"
     return agreement
+
+
+@pytest.fixture(autouse=True)
+def login_throttle_off(settings):
+    """django-axes needs the request in authenticate(); the test client's login() has none.
+
+    So tests log in with client.login() while axes is off, as axes' documentation advises;
+    tests/test_security.py switches it on to prove the lockout, through the log-in form.
+    """
+    settings.AXES_ENABLED = False

@@ -82,3 +82,80 @@ def sign_agreement(agreement, party, user=None):
         content_sha256=agreement.content_sha256,
         meta=make_request_meta(),
     )
+
+
+def make_complete_agreement(organisation=None, *, year=2027):
+    """A draft with every placeholder filled (the demo's values), ready to be submitted.
+
+    Its marketing and sales representatives are new members of ``organisation``, found on
+    the agreement as ``marketing_representative`` and ``sales_representative``.
+    """
+    from agreements.demo import _create_agreement
+
+    organisation = organisation or make_organisation()
+    users = {role: make_member(organisation, role) for role in (Role.MARKETING, Role.SALES)}
+    return _create_agreement(organisation, users, year=year)
+
+
+def make_signed_goals_agreement(organisation=None, **fields):
+    """A signed agreement with goals (issue 8: Ist-Werte), and its three members by role.
+
+    The demo's complete text with ``fields`` changed (by default 55 SQL per quarter in
+    2026 and the 2026 demo funnel), submitted and signed through the workflow. Returns
+    ``(agreement, {Role: user})``.
+    """
+    import datetime
+
+    from agreements.enums import Party, SqlPeriod
+
+    organisation = organisation or make_organisation()
+    agreement = make_complete_agreement(organisation, year=2026)
+    values = {
+        "start_date": datetime.date(2026, 1, 1),
+        "end_date": datetime.date(2026, 12, 31),
+        "sql_target": 55,
+        "sql_period": SqlPeriod.QUARTER,
+        "response_time_hours": 24,
+        "funnel_visits": 28_500,
+        "funnel_target_accounts": 400,
+        "funnel_mql": 480,
+        "funnel_prospects": 250,
+        "funnel_sql": 220,
+        "funnel_customers": 170,
+    }
+    values.update(fields)
+    for name, value in values.items():
+        setattr(agreement, name, value)
+    agreement.save()
+    submit_agreement(agreement)
+    for party in Party:
+        sign_agreement(agreement, party)
+    users = {
+        Role.MARKETING: agreement.marketing_representative,
+        Role.SALES: agreement.sales_representative,
+        Role.MANAGEMENT: make_member(organisation, Role.MANAGEMENT),
+    }
+    return Agreement.objects.get(pk=agreement.pk), users
+
+
+# Integrity (tests/test_integrity.py): a change made behind every guard, as only someone
+# with the database's superuser rights could make it, for the tests of what catches it.
+def tamper(queryset, **values) -> int:
+    """``UPDATE`` the rows of ``queryset`` past the ORM guards and PostgreSQL's triggers.
+
+    ``QuerySet.update`` of Django's base class skips ``AgreementQuerySet.update``; on
+    PostgreSQL ``session_replication_role = replica`` (superuser only) skips the
+    triggers of migration 0004 for this statement. Returns the number of rows changed.
+    """
+    from django.db import connection
+    from django.db.models import QuerySet
+
+    if connection.vendor != "postgresql":
+        return QuerySet.update(queryset, **values)
+    with connection.cursor() as cursor:
+        cursor.execute("SET session_replication_role = replica")
+    try:
+        return QuerySet.update(queryset, **values)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET session_replication_role")

@@ -12,7 +12,13 @@ from django.template.loader import render_to_string
 from agreements.document import SlaDocument, swiss_number, swiss_percent
 from agreements.enums import FunnelStage, Party
 from agreements.models import Agreement, FurtherDefinition, Signature
-from tests.factories import make_agreement, make_organisation, sign_agreement, submit_agreement
+from tests.factories import (
+    make_agreement,
+    make_organisation,
+    sign_agreement,
+    submit_agreement,
+    tamper,
+)
 
 TEMPLATE = (Path(__file__).parent / "data" / "sla-template-de.txt").read_text(encoding="utf-8")
 PLACEHOLDER = re.compile(r"\[[^\]]+\]|…+")
@@ -227,8 +233,9 @@ def test_signature_lines_name_the_signer_their_title_and_the_swiss_date(
     submit_agreement(demo_agreement)
     signature = sign_agreement(demo_agreement, Party.MARKETING)
     # 23:30 UTC on New Year's Eve is already 1 January in Zurich.
-    Signature.objects.filter(pk=signature.pk).update(
-        signed_at=datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC)
+    tamper(
+        Signature.objects.filter(pk=signature.pk),
+        signed_at=datetime.datetime(2026, 12, 31, 23, 30, tzinfo=datetime.UTC),
     )
     agreement = Agreement.objects.select_related(
         "organisation", "marketing_representative", "sales_representative"

@@ -29,7 +29,7 @@ from agreements.document import swiss_date
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.models import Agreement, AuditEvent
 from agreements.pdf import PdfRenderError, render_agreement_pdf
-from tests.factories import make_member, make_organisation, sign_agreement, submit_agreement
+from tests.factories import make_member, make_organisation, sign_agreement, submit_agreement, tamper
 from tests.test_document import body_fragments
 from tests.test_pdf import body_text, pages, poppler, squeeze
 
@@ -178,7 +178,7 @@ def test_content_changed_after_signing_is_not_stored(demo_agreement):
     sign_agreement(demo_agreement, Party.MARKETING)
     sign_agreement(demo_agreement, Party.SALES)
     # A change that bypassed the workflow (e.g. straight in the database).
-    Agreement.objects.filter(pk=demo_agreement.pk).update(sql_target=1)
+    tamper(Agreement.objects.filter(pk=demo_agreement.pk), sql_target=1)
 
     with pytest.raises(SignedPdfError, match="no longer matches"):
         signed_pdf_store(agreement_id=demo_agreement.pk)

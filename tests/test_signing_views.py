@@ -22,6 +22,7 @@ from tests.factories import (
     make_request_meta,
     sign_agreement,
     submit_agreement,
+    tamper,
 )
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
@@ -447,8 +448,9 @@ def test_the_audit_trail_lists_the_steps_and_reports_the_chain_intact(client, su
 def test_a_tampered_audit_row_is_reported_with_its_number(client, submitted):
     sign_agreement(submitted, Party.MARKETING)
     # A database user rewrites history (save() refuses; update() bypasses it).
-    AuditEvent.objects.filter(agreement=submitted, action=AuditAction.SIGNED).update(
-        actor_name="Jemand anderes"
+    tamper(
+        AuditEvent.objects.filter(agreement=submitted, action=AuditAction.SIGNED),
+        actor_name="Jemand anderes",
     )
     number = AuditEvent.objects.get(agreement=submitted, action=AuditAction.SIGNED).sequence
     login(client, "marketing")

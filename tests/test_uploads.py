@@ -11,6 +11,7 @@ from django.urls import reverse
 from weasyprint import HTML
 
 from agreements.enums import AgreementStatus, Role
+from agreements.models import Agreement
 from agreements.uploads import (
     FrameworkDocumentField,
     framework_document_remove,
@@ -48,16 +49,18 @@ def refusal(uploaded_file) -> str:
 
 def raw_pdf(*objects: bytes, root=1) -> bytes:
     """A hand-written PDF with objects 1..n, for shapes no honest producer writes."""
-    body = b"%PDF-1.4\n"
+    parts = [b"%PDF-1.4\n"]
+    length = len(parts[0])
     offsets = []
     for number, content in enumerate(objects, start=1):
-        offsets.append(len(body))
-        body += b"%d 0 obj\n%s\nendobj\n" % (number, content)
-    xref = len(body)
-    body += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1)
-    body += b"".join(b"%010d 00000 n \n" % offset for offset in offsets)
-    body += b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (len(objects) + 1, root)
-    return body + b"startxref\n%d\n%%%%EOF\n" % xref
+        offsets.append(length)
+        parts.append(b"%d 0 obj\n%s\nendobj\n" % (number, content))
+        length += len(parts[-1])
+    parts.append(b"xref\n0 %d\n0000000000 65535 f \n" % (len(objects) + 1))
+    parts.extend(b"%010d 00000 n \n" % offset for offset in offsets)
+    parts.append(b"trailer\n<< /Size %d /Root %d 0 R >>\n" % (len(objects) + 1, root))
+    parts.append(b"startxref\n%d\n%%%%EOF\n" % length)
+    return b"".join(parts)
 
 
 CATALOG = b"<< /Type /Catalog /Pages 2 0 R >>"
@@ -327,3 +330,258 @@ def test_the_stored_file_has_no_public_url(client, agreement_with_document):
     name = agreement_with_document.framework_document.name
     for prefix in ("/media/", "/"):
         assert client.get(prefix + name).status_code == 404
+
+
+# Hostile files through the pages (issue 6): refused with a German message, nothing stored.
+#
+# Each file is built here by a few lines of code; none is committed. The work the checks
+# do is bounded by construction (a size cap, pyHanko's decode limits, a page-tree budget);
+# the tests prove it by simply running them: they return, within the suite's time.
+
+
+def elf_file() -> bytes:
+    return b"\x7fELF\x02\x01\x01\x00" + bytes(8) + b"\x02\x00\x3e\x00" + bytes(200)
+
+
+def zip_file() -> bytes:
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("rahmen.pdf", b"%PDF-1.7\n")
+    return buffer.getvalue()
+
+
+def png_file() -> bytes:
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        return (
+            struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data))
+        )
+
+    header = struct.pack(">IIBBBBB", 1, 1, 8, 0, 0, 0, 0)
+    return (
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00\x00"))
+        + chunk(b"IEND", b"")
+    )
+
+
+def garbage_pdf() -> bytes:
+    return b"%PDF-1.7\n" + bytes(range(256)) * 40
+
+
+def nesting_bomb() -> bytes:
+    return raw_pdf(
+        b"<< /Type /Catalog /Pages 2 0 R /Bomb " + b"[" * 100_000 + b"]" * 100_000 + b" >>"
+    )
+
+
+def one_page_repeated(pages: int) -> bytes:
+    """A page tree whose ``pages`` leaves all point to the same page object."""
+    kids = b" ".join([b"3 0 R"] * pages)
+    return raw_pdf(
+        CATALOG,
+        b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, kids),
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    )
+
+
+def distinct_pages(pages: int) -> bytes:
+    """A flat page tree of ``pages`` pages, as small as a page object can be (7 MB for 100'000)."""
+    kids = b" ".join(b"%d 0 R" % number for number in range(3, pages + 3))
+    page = b"<</Type/Page>>"
+    return raw_pdf(
+        CATALOG, b"<< /Type /Pages /Count %d /Kids [%s] >>" % (pages, kids), *[page] * pages
+    )
+
+
+def looping_page_tree() -> bytes:
+    # Two nodes that name each other as kids: a walk without a memory never ends.
+    return raw_pdf(
+        CATALOG,
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Pages /Parent 2 0 R /Count 1 /Kids [2 0 R] >>",
+    )
+
+
+def object_stream_bomb() -> bytes:
+    """A PDF 1.5 whose page tree sits in an object stream that inflates to 1 GB.
+
+    The reader must inflate the object stream to find the page tree, so this is the bomb
+    the check itself could step on; pyHanko's limits for untrusted input stop it.
+    """
+    import zlib
+
+    # Raw deflate pieces, each ending in a full flush, so one compressed megabyte of
+    # spaces can be repeated 1024 times; then the zlib header and checksum around them.
+    compressor = zlib.compressobj(9, zlib.DEFLATED, -15)
+    objects = b"2 0 << /Type /Pages /Count 0 /Kids [] >>"
+    head = compressor.compress(objects) + compressor.flush(zlib.Z_FULL_FLUSH)
+    megabyte = b" " * (1024 * 1024)
+    block = compressor.compress(megabyte) + compressor.flush(zlib.Z_FULL_FLUSH)
+    checksum = zlib.adler32(objects)
+    for _ in range(1024):
+        checksum = zlib.adler32(megabyte, checksum)
+    final_empty_block = b"\x03\x00"
+    data = b"\x78\xda" + head + block * 1024 + final_empty_block + checksum.to_bytes(4, "big")
+    body = b"%PDF-1.5\n"
+    offsets = {}
+    offsets[1] = len(body)
+    body += b"1 0 obj\n" + CATALOG + b"\nendobj\n"
+    offsets[3] = len(body)
+    body += (
+        b"3 0 obj\n<< /Type /ObjStm /N 1 /First 4 /Filter /FlateDecode /Length %d >>\nstream\n"
+        % len(data)
+        + data
+        + b"\nendstream\nendobj\n"
+    )
+    offsets[4] = len(body)
+    rows = (
+        b"\x00"
+        + (0).to_bytes(4, "big")
+        + b"\xff\xff"
+        + b"\x01"
+        + offsets[1].to_bytes(4, "big")
+        + b"\x00\x00"
+        + b"\x02"
+        + (3).to_bytes(4, "big")
+        + b"\x00\x00"
+        + b"\x01"
+        + offsets[3].to_bytes(4, "big")
+        + b"\x00\x00"
+        + b"\x01"
+        + offsets[4].to_bytes(4, "big")
+        + b"\x00\x00"
+    )
+    body += (
+        b"4 0 obj\n<< /Type /XRef /Size 5 /W [1 4 2] /Root 1 0 R /Length %d >>\nstream\n"
+        % len(rows)
+        + rows
+        + b"\nendstream\nendobj\n"
+    )
+    return body + b"startxref\n%d\n%%%%EOF\n" % offsets[4]
+
+
+TOO_COMPLEX = "Das PDF ist zu komplex, um es zu prüfen."
+HOSTILE_FILES = {
+    "an executable renamed .pdf": (elf_file, NOT_A_PDF),
+    "a zip archive renamed .pdf": (zip_file, NOT_A_PDF),
+    "a png image renamed .pdf": (png_file, NOT_A_PDF),
+    "garbage after %PDF-": (garbage_pdf, NOT_A_PDF),
+    "an empty file": (lambda: b"", "Die Datei ist leer."),
+    "arrays nested 100'000 deep": (nesting_bomb, TOO_COMPLEX),
+    "a page tree of 100'000 pages": (
+        lambda: distinct_pages(100_000),
+        "Das PDF hat mehr als 2000 Seiten.",
+    ),
+    "one page listed 100'000 times": (lambda: one_page_repeated(100_000), NOT_A_PDF),
+    "a page tree that loops": (looping_page_tree, NOT_A_PDF),
+    "an object stream that inflates to 1 GB": (object_stream_bomb, TOO_COMPLEX),
+}
+
+
+@pytest.fixture(scope="module")
+def hostile_files():
+    return {name: (build(), message) for name, (build, message) in HOSTILE_FILES.items()}
+
+
+def media_files(media_root) -> list[str]:
+    return sorted(
+        str(path.relative_to(media_root)) for path in media_root.rglob("*") if path.is_file()
+    )
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(HOSTILE_FILES))
+def test_the_rahmen_step_refuses_a_hostile_file_and_stores_nothing(
+    client, media_root, hostile_files, kind
+):
+    content, message = hostile_files[kind]
+    # Reading a list of 100'000 pages may take the check past its deadline on a busy
+    # machine; "too complex" is then as right an answer as the count.
+    if kind.startswith(("a page tree of 100'000", "one page listed")):
+        messages = (message, TOO_COMPLEX)
+    else:
+        messages = (message,)
+    agreement = make_agreement(system_name="Playbook")
+    client.force_login(make_member(agreement.organisation, Role.MARKETING))
+
+    response = client.post(
+        reverse("agreement_step", args=[agreement.pk, "rahmen"]),
+        {
+            "base_revision": agreement.revision,
+            "system_name": "Anderes Playbook",
+            "framework_document": upload(content, name="rahmen.pdf"),
+            "go": "next",
+        },
+    )
+
+    assert response.status_code == 422
+    assert any(message in response.text for message in messages)
+    after = Agreement.objects.get(pk=agreement.pk)
+    assert (after.revision, after.system_name) == (agreement.revision, "Playbook")
+    assert not after.framework_document and after.framework_document_name == ""
+    assert media_files(media_root) == []
+
+
+@pytest.mark.django_db
+def test_the_rahmen_step_refuses_a_file_over_10_mb_and_stores_nothing(client, media_root):
+    agreement = make_agreement()
+    client.force_login(make_member(agreement.organisation, Role.SALES))
+    big = media_root.parent / "gross.pdf"  # outside MEDIA_ROOT: only the upload counts
+    with open(big, "wb") as file:
+        file.write(make_pdf())
+        file.truncate(10 * 1024 * 1024 + 1)  # sparse: costs no disk
+
+    with open(big, "rb") as file:
+        response = client.post(
+            reverse("agreement_step", args=[agreement.pk, "rahmen"]),
+            {"base_revision": agreement.revision, "framework_document": file},
+        )
+
+    assert response.status_code == 422
+    assert "Die Datei ist grösser als 10 MB." in response.text
+    assert Agreement.objects.get(pk=agreement.pk).revision == agreement.revision
+    assert media_files(media_root) == []
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("kind", list(HOSTILE_FILES))
+def test_the_verify_page_answers_a_hostile_file_and_stores_nothing(
+    client, media_root, hostile_files, kind
+):
+    """The verify page only hashes a file, so even a bomb costs one read, no parse."""
+    content, _ = hostile_files[kind]
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+
+    response = client.post(reverse("pdf_verify"), {"pdf": upload(content, name="SLA.pdf")})
+
+    if content.startswith(b"%PDF-"):
+        assert response.status_code == 200
+        assert "Nicht authentisch" in response.text
+    else:
+        assert response.status_code == 422
+        expected = "Die übertragene Datei ist leer." if not content else "Die Datei ist kein PDF."
+        assert expected in response.text
+    assert media_files(media_root) == []
+
+
+@pytest.mark.django_db
+def test_the_verify_page_refuses_a_file_over_25_mb_and_stores_nothing(client, media_root):
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+    big = media_root.parent / "gross.pdf"
+    with open(big, "wb") as file:
+        file.write(b"%PDF-1.7\n")
+        file.truncate(25 * 1024 * 1024 + 1)
+
+    with open(big, "rb") as file:
+        response = client.post(reverse("pdf_verify"), {"pdf": file})
+
+    assert response.status_code == 422
+    assert "Die Datei ist grösser als 25 MB." in response.text
+    assert media_files(media_root) == []

@@ -320,3 +320,26 @@ def test_an_executable_renamed_to_pdf_is_refused_and_the_rest_kept(
     agreement.refresh_from_db()
     assert not agreement.framework_document and agreement.system_name == ""
     assert not any(tmp_path.rglob("*.pdf"))
+
+
+def test_directional_overrides_are_removed_so_the_text_reads_as_stored(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "verantwortung", {
+        "sales_deputy": "Rechnung\u202efdp.exe\u202c", "marketing_deputy": "Ali \u2067Frei\u2069",
+    })  # fmt: skip
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.sales_deputy == "Rechnungfdp.exe"
+    assert agreement.marketing_deputy == "Ali Frei"
+
+
+@pytest.mark.parametrize("date", ["01.01.0001", "31.12.9999", "01.01.1999"])
+def test_dates_far_out_are_refused_in_german(client, team, date):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "grunddaten", {"start_date": date})
+    assert response.status_code == 422
+    assert "Bitte ein Datum zwischen 2000 und 2099 eingeben." in response.text
+    agreement.refresh_from_db()
+    assert agreement.start_date is None

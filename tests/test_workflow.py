@@ -22,6 +22,7 @@ from tests.factories import (
     make_request_meta,
     sign_agreement,
     submit_agreement,
+    tamper,
 )
 
 User = get_user_model()
@@ -296,7 +297,7 @@ def test_a_version_seen_before_a_reopen_and_resubmit_cannot_be_signed(demo_agree
 
 def test_content_changed_behind_the_workflow_is_not_signed(demo_agreement):
     agreement = submitted(demo_agreement)
-    Agreement.objects.filter(pk=agreement.pk).update(sql_target=1)
+    tamper(Agreement.objects.filter(pk=agreement.pk), sql_target=1)
 
     with pytest.raises(WorkflowError) as refused:
         sign_agreement(agreement, Party.MARKETING)

@@ -1,0 +1,40 @@
+"""gunicorn's production settings; ``gunicorn sla_portal.wsgi`` reads this file from the
+working directory (the checkout). Command-line options such as ``--bind`` override it.
+
+Sized by the machine's cores: 2 × cores + 1 worker processes (5 on 2 cores), each serving
+one request at a time (gunicorn's default sync worker). Rendering a page or a PDF is CPU
+work that holds Python's GIL, so processes run them in parallel where threads would
+queue; on the bench (bench/, issue 7) 5 sync workers served more than 3 workers with
+4 threads each. The TLS-terminating reverse proxy in front buffers slow clients, so a
+slow download never holds a worker for long. Each worker keeps one database connection.
+"""
+
+import logging
+import multiprocessing
+import os
+
+bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
+workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
+worker_class = "sync"
+# The slowest request is the one that completes an agreement: render, seal and store the
+# PDF (about a second; a few with a 10 MB framework document inside).
+timeout = 60
+graceful_timeout = 30
+# Access logs belong to the reverse proxy; gunicorn logs errors to standard error.
+accesslog = None
+errorlog = "-"
+
+
+def post_worker_init(worker):
+    """Warm the PDF machinery before the worker takes its first request.
+
+    Otherwise the first user to complete or preview an agreement after a (re)start waits
+    for the hyphenation dictionary and fonts to load. A failure here is logged and does
+    not stop the worker: the render itself reports the same problem to the user.
+    """
+    try:
+        from agreements.pdf import pdf_warm_up
+
+        pdf_warm_up()
+    except Exception:
+        logging.getLogger("gunicorn.error").exception("PDF warm-up failed in worker %s", worker.pid)

@@ -1,0 +1,546 @@
+"""Every page of the portal, for every kind of visitor, with GET and POST, in every state.
+
+The URL names come from the URL configuration (``get_resolver()``), so a new page
+cannot be forgotten: ``test_the_table_covers_every_url`` fails until ``EXPECTED`` has a
+row for it. Of the admin, the index, the changelists and change views of the portal's
+own models and the admin's log-in count; the rest of the admin is Django's own.
+
+The rules the table follows (agreements.permissions): 404 for what a visitor may not
+see (another organisation's agreement), 403 for what they see but may not do, the
+log-in page for anonymous visitors, 405 for a method the view does not take, 200 or 302
+for what is allowed. A sign-off button pressed in the wrong state is not forbidden:
+the workflow refuses it with a message and a redirect (302), as the permissions module
+explains. POSTs carry data valid enough to be acted on, so an allowed cell shows the
+real answer, not a form error. The test client skips CSRF checks;
+``test_a_post_without_csrf_token_is_refused`` proves the middleware does not.
+
+The data is built once for the module, through the real workflow, inside a
+transaction that is rolled back at the end; each cell runs in a savepoint of its own.
+"""
+
+import datetime
+import re
+
+import pytest
+from django.db import transaction
+from django.test import Client, override_settings
+from django.urls import URLPattern, URLResolver, get_resolver, reverse
+
+from agreements.audit import audit_verify
+from agreements.demo import DEMO_PASSWORD, _create_agreement, load_demo
+from agreements.enums import Party, Role
+from agreements.models import Agreement, AuditEvent, Membership, Signature
+from agreements.uploads import framework_document_replace
+from agreements.workflow import agreement_renew
+
+from .factories import (
+    make_member,
+    make_organisation,
+    make_pdf,
+    make_request_meta,
+    make_user,
+    sign_agreement,
+    submit_agreement,
+)
+
+ROLES = ("anonymous", "outsider", "marketing", "sales", "management", "admin")
+STATES = ("draft", "awaiting", "signed", "superseded")
+
+LOGIN = "login"  # a redirect to a log-in page (the portal's, or the admin's for the admin)
+
+# Cells that depend on the agreement's state.
+GOALS = {"draft": 403, "awaiting": 403, "signed": 200, "superseded": 200}
+ACTUALS_POST = {"draft": 403, "awaiting": 403, "signed": 302, "superseded": 302}
+IMPORT_POST = {"draft": 403, "awaiting": 403, "signed": 400, "superseded": 400}
+EDIT_GET = {"draft": 200, "awaiting": 403, "signed": 403, "superseded": 403}
+EDIT_POST = {"draft": 302, "awaiting": 403, "signed": 403, "superseded": 403}
+SIGN_GET = {"draft": 302, "awaiting": 200, "signed": 302, "superseded": 302}
+# A draft's admin form comes back with what is missing (200); a submitted one is read-only.
+ADMIN_CHANGE_POST = {"draft": 200, "awaiting": 403, "signed": 403, "superseded": 403}
+
+# One row per URL name and method, one cell per role in the order of ROLES:
+# anonymous, outsider (marketing in another organisation), marketing, sales,
+# management, admin (is_staff and is_superuser, member of no organisation).
+# A dict cell answers per state of the agreement (STATES).
+EXPECTED = {
+    # --- The portal ------------------------------------------------------------------
+    "dashboard": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),  # pages that only show: GET and HEAD
+    },
+    "agreement_create": {
+        # The outsider authors in their own organisation; management and admin never.
+        "GET": (LOGIN, 200, 200, 200, 403, 403),
+        "POST": (LOGIN, 302, 302, 302, 403, 403),
+    },
+    "agreement_detail": {
+        "GET": (LOGIN, 404, 200, 200, 200, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_framework_document": {
+        "GET": (LOGIN, 404, 200, 200, 200, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_step": {
+        "GET": (LOGIN, 404, EDIT_GET, EDIT_GET, 403, 404),
+        "POST": (LOGIN, 404, EDIT_POST, EDIT_POST, 403, 404),
+    },
+    "agreement_pdf": {
+        "GET": (LOGIN, 404, 200, 200, 200, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "signed_agreements": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "pdf_verify": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 200, 200, 200, 200, 200),
+    },
+    # Sign-off: who may ask is decided before the state (403); the state is the
+    # workflow's to refuse, with a message and a redirect.
+    "agreement_submit": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    "agreement_sign": {
+        "GET": (LOGIN, 404, SIGN_GET, SIGN_GET, 403, 404),
+        "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    "agreement_decline": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    "agreement_reopen": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    "agreement_renew": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    # Goals (issue 8): only a signed or superseded agreement has them.
+    "goals_overview": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_goals": {
+        "GET": (LOGIN, 404, GOALS, GOALS, GOALS, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_goals_pdf": {
+        "GET": (LOGIN, 404, GOALS, GOALS, GOALS, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_actuals": {
+        "GET": (LOGIN, 404, GOALS, GOALS, GOALS, 404),
+        "POST": (LOGIN, 404, ACTUALS_POST, ACTUALS_POST, 403, 404),
+    },
+    "agreement_actuals_import": {
+        "GET": (LOGIN, 404, GOALS, GOALS, 403, 404),
+        # An empty upload: refused as data (400) by whoever may import at all.
+        "POST": (LOGIN, 404, IMPORT_POST, IMPORT_POST, 403, 404),
+    },
+    "agreement_actuals_csv": {
+        "GET": (LOGIN, 404, GOALS, GOALS, GOALS, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    # --- Log-in and account (django.contrib.auth) -----------------------------------------
+    "login": {
+        "GET": (200, 200, 200, 200, 200, 200),
+        "POST": (200, 200, 200, 200, 200, 200),  # wrong credentials: the form again
+    },
+    "logout": {
+        "GET": (405, 405, 405, 405, 405, 405),  # log-out only by POST (Django 5)
+        "POST": (302, 302, 302, 302, 302, 302),
+    },
+    "password_change": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 200, 200, 200, 200, 200),  # the old password is wrong: form again
+    },
+    "password_change_done": {
+        "GET": (LOGIN, 200, 200, 200, 200, 200),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "password_reset": {
+        "GET": (200, 200, 200, 200, 200, 200),
+        "POST": (302, 302, 302, 302, 302, 302),  # says "sent" whether the address exists
+    },
+    "password_reset_done": {
+        "GET": (200, 200, 200, 200, 200, 200),
+        "POST": (405, 405, 405, 405, 405, 405),
+    },
+    "password_reset_confirm": {
+        "GET": (200, 200, 200, 200, 200, 200),  # an invalid link: the page says so
+        "POST": (200, 200, 200, 200, 200, 200),
+    },
+    "password_reset_complete": {
+        "GET": (200, 200, 200, 200, 200, 200),
+        "POST": (405, 405, 405, 405, 405, 405),
+    },
+    "set_language": {
+        "GET": (302, 302, 302, 302, 302, 302),  # back where the visitor came from; no change
+        "POST": (302, 302, 302, 302, 302, 302),
+    },
+    # --- The admin: staff only; evidence (signatures, audit) read-only -------------------
+    "admin:login": {
+        "GET": (200, 200, 200, 200, 200, 302),
+        "POST": (200, 200, 200, 200, 200, 200),  # no credentials: the form again
+    },
+    "admin:index": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_agreement_changelist": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_agreement_change": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),  # a submitted one: view only
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, ADMIN_CHANGE_POST),
+    },
+    "admin:agreements_organisation_changelist": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_organisation_change": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 302),
+    },
+    "admin:agreements_membership_changelist": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_membership_change": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 302),
+    },
+    "admin:agreements_signature_changelist": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_signature_change": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 403),
+    },
+    "admin:agreements_auditevent_changelist": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+    },
+    "admin:agreements_auditevent_change": {
+        "GET": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 200),
+        "POST": (LOGIN, LOGIN, LOGIN, LOGIN, LOGIN, 403),
+    },
+}
+
+# Which admin URLs the matrix covers: the index, the log-in, and the list and change
+# pages of the portal's own models. The rest (history, delete, add, Django's own models)
+# follows from the same ModelAdmin permissions.
+ADMIN_MODELS = ("agreement", "organisation", "membership", "signature", "auditevent")
+ADMIN_PATTERN = re.compile(
+    rf"^admin:(index|login|agreements_({'|'.join(ADMIN_MODELS)})_(changelist|change))$"
+)
+
+
+def url_patterns() -> dict[str, str]:
+    """Every named URL of the portal and its route, the admin's limited to ``ADMIN_PATTERN``."""
+
+    def walk(patterns, namespace="", prefix=""):
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or ""
+                name_prefix = f"{namespace}:{inner}" if namespace and inner else namespace or inner
+                yield from walk(pattern.url_patterns, name_prefix, prefix + str(pattern.pattern))
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                name = f"{namespace}:{pattern.name}" if namespace else pattern.name
+                yield name, prefix + str(pattern.pattern)
+
+    return {
+        name: route
+        for name, route in walk(get_resolver().url_patterns)
+        if not name.startswith("admin:") or ADMIN_PATTERN.match(name)
+    }
+
+
+ROUTES = url_patterns()
+
+
+def takes_agreement(name: str) -> bool:
+    """Whether the URL names an agreement, so that its answer may depend on the state."""
+    return name == "admin:agreements_agreement_change" or "<int:pk>" in ROUTES.get(name, "")
+
+
+# --- The data: built once, rolled back at the end ----------------------------------------
+
+
+@pytest.fixture(scope="module")
+def media_root(tmp_path_factory):
+    return tmp_path_factory.mktemp("matrix-media")
+
+
+@pytest.fixture(autouse=True)
+def private_files(settings, media_root, seal_files):
+    """Like conftest's, but one media directory for the module: the PDFs are stored once."""
+    settings.MEDIA_ROOT = media_root
+    settings.SLA_SEAL_PKCS12_FILE = None
+    settings.SLA_SEAL_KEY_FILE, settings.SLA_SEAL_CERT_FILE = seal_files
+    settings.SLA_SEAL_PASSPHRASE = None
+    settings.SLA_SEAL_TIMESTAMP_URL = None
+
+
+@pytest.fixture(scope="module")
+def world(django_db_setup, django_db_blocker, media_root, seal_files):
+    """Muster AG's agreements in each state, its people, an outsider and an administrator."""
+    key_file, cert_file = seal_files
+    with (
+        django_db_blocker.unblock(),
+        override_settings(  # what conftest's function-scoped fixtures set for each test
+            MEDIA_ROOT=media_root,
+            SLA_SEAL_PKCS12_FILE=None,
+            SLA_SEAL_KEY_FILE=key_file,
+            SLA_SEAL_CERT_FILE=cert_file,
+            SLA_SEAL_PASSPHRASE=None,
+            SLA_SEAL_TIMESTAMP_URL=None,
+            PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
+        ),
+    ):
+        outer = transaction.atomic()
+        outer.__enter__()
+        try:
+            yield _build_world()
+        finally:
+            transaction.set_rollback(True)
+            outer.__exit__(None, None, None)
+
+
+def _build_world() -> dict:
+    from agreements.archive import signed_pdf_store
+
+    draft = load_demo()  # the complete 2027 draft; commits nothing: we are in a transaction
+    organisation = draft.organisation
+    users = {
+        role: Membership.objects.get(organisation=organisation, role=role).user for role in Role
+    }
+
+    def complete_draft(year):
+        agreement = _create_agreement(organisation, users, year=year)
+        framework_document_replace(agreement=agreement, uploaded_file=_framework_pdf())
+        return agreement
+
+    framework_document_replace(agreement=draft, uploaded_file=_framework_pdf())
+
+    superseded = complete_draft(2024)
+    submit_agreement(superseded)
+    for party in Party:
+        sign_agreement(superseded, party)
+    signed = agreement_renew(
+        agreement=superseded, user=users[Role.MARKETING], meta=make_request_meta()
+    )
+    submit_agreement(signed)
+    for party in Party:
+        sign_agreement(signed, party)  # completes it and supersedes its predecessor
+    awaiting = submit_agreement(complete_draft(2028))
+    for agreement in (superseded, signed):
+        signed_pdf_store(agreement_id=agreement.pk)
+
+    agreements = {
+        state: Agreement.objects.get(pk=agreement.pk)
+        for state, agreement in zip(STATES, (draft, awaiting, signed, superseded), strict=True)
+    }
+    assert [a.status for a in agreements.values()] == [
+        "draft",
+        "awaiting_signatures",
+        "signed",
+        "superseded",
+    ]
+    outsider = make_member(make_organisation("Andere AG"), Role.MARKETING, "outsider")
+    admin = make_user("matrix-admin", is_staff=True, is_superuser=True)
+    return {
+        "agreements": agreements,
+        "users": {
+            "anonymous": None,
+            "outsider": outsider,
+            "marketing": users[Role.MARKETING],
+            "sales": users[Role.SALES],
+            "management": users[Role.MANAGEMENT],
+            "admin": admin,
+        },
+        "organisation": organisation,
+    }
+
+
+def _framework_pdf():
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    return SimpleUploadedFile("Rahmen.pdf", make_pdf(), content_type="application/pdf")
+
+
+# --- What each request sends ---------------------------------------------------------------
+
+
+def url_for(name: str, world, agreement) -> str:
+    """The URL of ``name`` for the agreement (or another object of the organisation)."""
+    organisation = world["organisation"]
+    objects = {
+        "admin:agreements_agreement_change": agreement,
+        "admin:agreements_organisation_change": organisation,
+        "admin:agreements_membership_change": Membership.objects.filter(
+            organisation=organisation
+        ).first(),
+        "admin:agreements_signature_change": Signature.objects.filter(
+            agreement__organisation=organisation
+        ).first(),
+        "admin:agreements_auditevent_change": AuditEvent.objects.filter(
+            agreement__organisation=organisation
+        ).first(),
+    }
+    if name in objects:
+        return reverse(name, args=[objects[name].pk])
+    if name == "agreement_step":
+        return reverse(name, kwargs={"pk": agreement.pk, "step": "grunddaten"})
+    if name == "password_reset_confirm":
+        return reverse(name, kwargs={"uidb64": "MQ", "token": "set-password"})
+    if takes_agreement(name):
+        return reverse(name, kwargs={"pk": agreement.pk})
+    return reverse(name)
+
+
+def post_data(name: str, user, agreement) -> dict:
+    """Data an allowed POST is acted on with; refusals must not depend on it."""
+    from agreements.forms import BasicsForm
+
+    if name == "agreement_create":
+        return {
+            "start_date": "01.01.2030",
+            "end_date": "31.12.2030",
+            "geographic_unit": "Romandie",
+            "group_subgroup": "Gruppe West",
+        }
+    if name == "agreement_step":
+        form = BasicsForm(instance=agreement)
+        data = {key: form[key].value() for key in form.fields}
+        return {
+            key: (value.strftime("%d.%m.%Y") if isinstance(value, datetime.date) else value)
+            for key, value in data.items()
+            if value is not None
+        }
+    if name == "agreement_sign" and user is not None:
+        return {
+            "password": DEMO_PASSWORD,
+            "typed_name": user.get_full_name(),
+            "consent": "on",
+            "content_sha256": agreement.content_sha256 or "0" * 64,
+        }
+    if name in ("agreement_decline", "agreement_reopen"):
+        return {"reason": "Die Zahlen stimmen nicht."}
+    if name == "agreement_actuals" and agreement.start_date:
+        return {"period": agreement.start_date.isoformat()}
+    if name == "pdf_verify":
+        return {"pdf": _framework_pdf()}  # a PDF the portal never issued: "unknown"
+    if name == "set_language":
+        return {"language": "en", "next": "/"}
+    if name == "password_reset":
+        return {"email": "niemand@example.org"}
+    if name == "admin:agreements_agreement_change":
+        return {"organisation": agreement.organisation_id, "_continue": ""}
+    if name == "admin:agreements_organisation_change":
+        return {
+            "name": agreement.organisation.name,
+            "memberships-TOTAL_FORMS": "0",
+            "memberships-INITIAL_FORMS": "0",
+        }
+    if name == "admin:agreements_membership_change":
+        membership = Membership.objects.filter(organisation=agreement.organisation).first()
+        return {
+            "user": membership.user_id,
+            "organisation": membership.organisation_id,
+            "role": membership.role,
+            "job_title": membership.job_title,
+        }
+    return {}
+
+
+def cells():
+    for name, methods in EXPECTED.items():
+        for method, row in methods.items():
+            for role, expected in zip(ROLES, row, strict=True):
+                states = STATES if takes_agreement(name) else (None,)
+                for state in states:
+                    cell = expected[state] if isinstance(expected, dict) else expected
+                    yield pytest.param(
+                        name,
+                        method,
+                        role,
+                        state,
+                        cell,
+                        id="-".join(filter(None, (name, method, role, state))),
+                    )
+
+
+# --- The tests -------------------------------------------------------------------------------
+
+
+def test_the_table_covers_every_url():
+    names = set(url_patterns())
+
+    assert sorted(names - EXPECTED.keys()) == [], "URLs without a row in EXPECTED"
+    assert sorted(EXPECTED.keys() - names) == [], "rows in EXPECTED for URLs that do not exist"
+
+
+@pytest.mark.parametrize(("name", "method", "role", "state", "expected"), list(cells()))
+def test_access(world, db, name, method, role, state, expected):
+    user = world["users"][role]
+    agreement = world["agreements"][state] if state else world["agreements"]["signed"]
+    client = Client()
+    if user is not None:
+        client.force_login(user)
+    url = url_for(name, world, agreement if state or name.startswith("admin:") else None)
+    if method == "GET":
+        response = client.get(url)
+    else:
+        response = client.post(url, post_data(name, user, agreement))
+
+    if expected == LOGIN:
+        assert response.status_code == 302, response.status_code
+        login_url = reverse("admin:login") if name.startswith("admin:") else reverse("login")
+        assert response["Location"].startswith(login_url + "?next=")
+    else:
+        assert response.status_code == expected, _explain(response)
+    if method == "POST" and state:
+        # Whatever the answer, the trail of the agreement is still a valid chain.
+        assert audit_verify(agreement).intact
+
+
+def _explain(response) -> str:
+    location = response.get("Location", "")
+    return f"got {response.status_code} {location}".strip()
+
+
+def test_every_trail_is_intact_after_the_matrix(world, db):
+    for agreement in Agreement.objects.filter(organisation=world["organisation"]):
+        assert audit_verify(agreement).intact, agreement
+
+
+def test_a_post_without_csrf_token_is_refused(world, db):
+    agreement = world["agreements"]["awaiting"]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["users"]["marketing"])
+
+    response = client.post(
+        reverse("agreement_reopen", kwargs={"pk": agreement.pk}), {"reason": "Fehler"}
+    )
+
+    assert response.status_code == 403
+    assert Agreement.objects.get(pk=agreement.pk).status == "awaiting_signatures"
+
+
+@pytest.mark.parametrize("name", ["agreement_decline", "logout", "password_change", "pdf_verify"])
+def test_every_kind_of_post_needs_the_token(world, db, name):
+    agreement = world["agreements"]["awaiting"]
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(world["users"]["marketing"])
+    url = reverse(name, kwargs={"pk": agreement.pk}) if name == "agreement_decline" else None
+
+    response = client.post(url or reverse(name), {"reason": "Fehler"})
+
+    assert response.status_code == 403
