@@ -1,5 +1,6 @@
 """Small factories for real objects: users, organisations, memberships, agreements."""
 
+import contextlib
 import itertools
 
 from django.contrib.auth import get_user_model
@@ -147,15 +148,29 @@ def tamper(queryset, **values) -> int:
     PostgreSQL ``session_replication_role = replica`` (superuser only) skips the
     triggers of migration 0004 for this statement. Returns the number of rows changed.
     """
-    from django.db import connection
     from django.db.models import QuerySet
 
-    if connection.vendor != "postgresql":
+    with _triggers_off():
         return QuerySet.update(queryset, **values)
+
+
+def tamper_delete(queryset) -> int:
+    """``DELETE`` the rows of ``queryset`` as an attacker with database rights would."""
+    with _triggers_off():
+        return queryset.delete()[0]
+
+
+@contextlib.contextmanager
+def _triggers_off():
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        yield
+        return
     with connection.cursor() as cursor:
         cursor.execute("SET session_replication_role = replica")
     try:
-        return QuerySet.update(queryset, **values)
+        yield
     finally:
         with connection.cursor() as cursor:
             cursor.execute("RESET session_replication_role")
