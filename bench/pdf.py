@@ -1,0 +1,357 @@
+"""PDF figures: our render against WeasyPrint alone, completion, first render, memory.
+
+Each comparison is measured in pairs, one right after the other, so that a machine busy
+with something else slows both sides of a ratio alike.
+
+Run in the bench process (``render_vs_bare``, ``completion``) or, for what needs a fresh
+process, as ``python -m bench.pdf first-render`` and ``python -m bench.pdf memory N``
+(``bench/run.py`` starts those; they print one JSON line).
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from contextlib import contextmanager
+
+from .common import Sample, log, peak_rss_bytes, rss_bytes
+
+
+def signed_render_inputs(agreement):
+    """What ``archive.signed_pdf_store`` renders for a signed agreement: rows and audit page."""
+    from agreements.archive import signature_rows, verify_url
+    from agreements.pdf import AuditPageData
+
+    rows = signature_rows(agreement)
+    audit_page = AuditPageData(
+        agreement_id=agreement.pk,
+        revision=agreement.revision,
+        content_sha256=agreement.content_sha256,
+        verify_url=verify_url(),
+        signatures=rows,
+    )
+    return {"signatures": rows, "audit_page": audit_page}
+
+
+@contextmanager
+def captured_html():
+    """Record the HTML string that our code hands to ``weasyprint.HTML``."""
+    import weasyprint
+
+    original = weasyprint.HTML
+    strings: list[str] = []
+
+    class RecordingHTML(original):
+        def __init__(self, *args, string=None, **kwargs):
+            strings.append(string)
+            super().__init__(*args, string=string, **kwargs)
+
+    weasyprint.HTML = RecordingHTML
+    try:
+        yield strings
+    finally:
+        weasyprint.HTML = original
+
+
+def memory_fetcher():
+    """A WeasyPrint fetcher that serves our static files from memory, loaded once.
+
+    The bare render needs the same stylesheet and fonts as ours: without a base URL and a
+    fetcher, WeasyPrint would not find ``/static/css/print.css`` and would lay out an
+    unstyled document in another font, which is no floor for ours.
+    """
+    from weasyprint.urls import URLFetcher, URLFetcherResponse
+
+    from agreements.pdf import StaticFilesFetcher
+
+    loaded: dict[str, tuple[bytes, dict]] = {}
+    static = StaticFilesFetcher()
+
+    class MemoryFetcher(URLFetcher):
+        def fetch(self, url, headers=None):
+            if url not in loaded:
+                response = static.fetch(url)
+                loaded[url] = (response.read(), dict(response.headers.items()))
+            body, response_headers = loaded[url]
+            return URLFetcherResponse(url, body, response_headers)
+
+    return MemoryFetcher()
+
+
+def render_vs_bare(agreement, repeat: int) -> dict:
+    """Our render of a signed agreement against a bare WeasyPrint render of the same HTML.
+
+    Ours: ``render_agreement_pdf`` as ``signed_pdf_store`` calls it (template, our static
+    files fetcher, PDF/A-3b, attachments). Bare: ``weasyprint.HTML(string=html,
+    base_url=..., url_fetcher=<memory>).write_pdf()`` with WeasyPrint's defaults.
+    """
+    import weasyprint
+
+    from agreements.pdf import PDF_BASE_URL, render_agreement_pdf
+
+    inputs = signed_render_inputs(agreement)
+    with captured_html() as strings:
+        ours_pdf = render_agreement_pdf(agreement, **inputs)
+    html = strings[-1]
+    fetcher = memory_fetcher()
+
+    def ours():
+        return render_agreement_pdf(agreement, **inputs)
+
+    def bare():
+        return weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf()
+
+    bare_pdf = bare()  # warm both before measuring
+    ours_sample, bare_sample = Sample(), Sample()
+    for _ in range(repeat):
+        for function, sample in ((ours, ours_sample), (bare, bare_sample)):
+            start = time.perf_counter()
+            function()
+            sample.values.append(time.perf_counter() - start)
+    return {
+        "ours": ours_sample,
+        "bare": bare_sample,
+        "ours_bytes": len(ours_pdf),
+        "bare_bytes": len(bare_pdf),
+        "html_chars": len(html),
+    }
+
+
+def seal_vs_bare(agreement, repeat: int) -> dict:
+    """``seal_pdf`` against pyHanko alone with the signer loaded once, on the same PDF."""
+    from io import BytesIO
+
+    from django.conf import settings
+    from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+    from pyhanko.sign import fields, signers
+
+    from agreements.pdf import render_agreement_pdf
+    from agreements.seal import seal_pdf
+
+    document = render_agreement_pdf(agreement, **signed_render_inputs(agreement))
+    signer = signers.SimpleSigner.load(
+        str(settings.SLA_SEAL_KEY_FILE), str(settings.SLA_SEAL_CERT_FILE)
+    )
+    metadata = signers.PdfSignatureMetadata(
+        field_name="Portal-Siegel", md_algorithm="sha256", subfilter=fields.SigSeedSubFilter.PADES
+    )
+
+    def ours():
+        return seal_pdf(document)
+
+    def bare():
+        output = BytesIO()
+        writer = IncrementalPdfFileWriter(BytesIO(document))
+        signers.sign_pdf(writer, metadata, signer=signer, output=output)
+        return output.getvalue()
+
+    ours()
+    bare()
+    ours_sample, bare_sample = Sample(), Sample()
+    for _ in range(repeat):
+        for function, sample in ((ours, ours_sample), (bare, bare_sample)):
+            start = time.perf_counter()
+            function()
+            sample.values.append(time.perf_counter() - start)
+    return {"ours": ours_sample, "bare": bare_sample}
+
+
+def agreements_awaiting_second_signature(count: int, *, first_year: int = 2101) -> list:
+    """Demo SLAs submitted and signed by marketing, through the real workflow."""
+    from agreements.demo import DEMO_META, _create_agreement
+    from agreements.enums import Party, Role
+    from agreements.models import Membership, Organisation
+    from agreements.workflow import agreement_sign, agreement_submit
+
+    organisation = Organisation.objects.get(name="Muster AG")
+    users = {
+        Role(m.role): m.user
+        for m in Membership.objects.filter(organisation=organisation).select_related("user")
+    }
+    waiting = []
+    for year in range(first_year, first_year + count):
+        agreement = _create_agreement(organisation, users, year=year)
+        agreement = agreement_submit(
+            agreement=agreement, user=users[Role.MARKETING], meta=DEMO_META
+        )
+        marketing = users[Role.MARKETING]
+        agreement_sign(
+            agreement=agreement,
+            party=Party.MARKETING,
+            user=marketing,
+            typed_name=marketing.get_full_name(),
+            content_sha256=agreement.content_sha256,
+            meta=DEMO_META,
+        )
+        waiting.append(agreement)
+    return waiting
+
+
+def complete(agreement):
+    """The second signature, as the sign view gives it; returns the agreement re-read.
+
+    Outside any transaction, as in a request: ``agreement_sign`` commits, and its
+    completion hook renders, seals and stores the PDF before the call returns.
+    """
+    from agreements.demo import DEMO_META
+    from agreements.enums import Party
+    from agreements.models import Agreement
+    from agreements.workflow import agreement_sign
+
+    sales = agreement.sales_representative
+    agreement_sign(
+        agreement=Agreement.objects.get(pk=agreement.pk),
+        party=Party.SALES,
+        user=sales,
+        typed_name=sales.get_full_name(),
+        content_sha256=agreement.content_sha256,
+        meta=DEMO_META,
+    )
+    return Agreement.objects.select_related("organisation").get(pk=agreement.pk)
+
+
+def completion(repeat: int) -> dict:
+    """Second signature to stored sealed PDF, against render + seal of the same agreement."""
+    from agreements.pdf import render_agreement_pdf
+    from agreements.seal import seal_pdf
+
+    waiting = agreements_awaiting_second_signature(repeat + 1)
+    complete(waiting.pop())  # warm the path once
+    completion_sample, render_sample, seal_sample, floor_sample = (
+        Sample(),
+        Sample(),
+        Sample(),
+        Sample(),
+    )
+    for agreement in waiting:
+        start = time.perf_counter()
+        signed = complete(agreement)
+        completion_sample.values.append(time.perf_counter() - start)
+        if not signed.signed_pdf:
+            raise RuntimeError(f"Agreement {signed.pk}: no PDF stored on completion")
+        inputs = signed_render_inputs(signed)
+        start = time.perf_counter()
+        pdf = render_agreement_pdf(signed, **inputs)
+        middle = time.perf_counter()
+        seal_pdf(pdf)
+        end = time.perf_counter()
+        render_sample.values.append(middle - start)
+        seal_sample.values.append(end - middle)
+        floor_sample.values.append(end - start)
+    return {
+        "completion": completion_sample,
+        "render": render_sample,
+        "seal": seal_sample,
+        "floor": floor_sample,
+    }
+
+
+def synthetic_pdf(size: int) -> bytes:
+    """A real one-page PDF of about ``size`` bytes: random bytes in an unused stream.
+
+    Random, so that no compression on the way (WeasyPrint's, the seal's) makes it smaller.
+    """
+    import io
+    import os
+
+    from pyhanko.pdf_utils import generic
+    from pyhanko.pdf_utils.writer import PageObject, PdfFileWriter
+
+    writer = PdfFileWriter()
+    content = writer.add_object(generic.StreamObject(stream_data=b"BT ET"))
+    writer.insert_page(PageObject(contents=content, media_box=[0, 0, 595, 842]))
+    writer.add_object(generic.StreamObject(stream_data=os.urandom(max(size - 1000, 0))))
+    output = io.BytesIO()
+    writer.write(output)
+    return output.getvalue()
+
+
+def signed_agreement_with_attachment(size: int, *, year: int):
+    """A demo SLA whose framework document makes its sealed PDF about ``size`` bytes.
+
+    The document is stored directly (an upload would refuse more than 10 MB) before the
+    agreement is submitted; signing and storing then go through the real workflow, so
+    the PDF is rendered with the attachment inside, sealed and stored as any other.
+    """
+    from django.core.files.base import ContentFile
+
+    from agreements.demo import DEMO_META, _create_agreement
+    from agreements.enums import Role
+    from agreements.models import Membership, Organisation
+    from agreements.workflow import agreement_sign, agreement_submit
+
+    organisation = Organisation.objects.get(name="Muster AG")
+    users = {
+        Role(m.role): m.user
+        for m in Membership.objects.filter(organisation=organisation).select_related("user")
+    }
+    agreement = _create_agreement(organisation, users, year=year)
+    # The sealed PDF adds about 45 KB of document, audit page and seal to the attachment.
+    agreement.framework_document.save(
+        "rahmen.pdf", ContentFile(synthetic_pdf(max(size - 45_000, 1000))), save=False
+    )
+    agreement.framework_document_name = "Rahmendokument.pdf"
+    agreement.save(update_fields=["framework_document", "framework_document_name"])
+    agreement = agreement_submit(agreement=agreement, user=users[Role.MARKETING], meta=DEMO_META)
+    marketing = users[Role.MARKETING]
+    agreement_sign(
+        agreement=agreement,
+        party="marketing",
+        user=marketing,
+        typed_name=marketing.get_full_name(),
+        content_sha256=agreement.content_sha256,
+        meta=DEMO_META,
+    )
+    return complete(agreement)
+
+
+# --- in a fresh process ------------------------------------------------------------------
+
+
+def _fresh_process_agreement():
+    from agreements.demo import signed_demo_agreement
+
+    agreement = signed_demo_agreement()
+    return agreement, signed_render_inputs(agreement)
+
+
+def first_render_probe() -> dict:
+    """A fresh process: Django set up, then the first render and three warm ones."""
+    from agreements.pdf import render_agreement_pdf
+
+    agreement, inputs = _fresh_process_agreement()
+    times = []
+    for _ in range(4):
+        start = time.perf_counter()
+        render_agreement_pdf(agreement, **inputs)
+        times.append(time.perf_counter() - start)
+    return {"first": times[0], "warm": times[1:]}
+
+
+def memory_probe(count: int) -> dict:
+    """One process renders ``count`` PDFs in a row; its RSS after each one."""
+    from agreements.pdf import render_agreement_pdf
+
+    agreement, inputs = _fresh_process_agreement()
+    rss = []
+    for index in range(count):
+        render_agreement_pdf(agreement, **inputs)
+        rss.append(rss_bytes())
+        if index % 50 == 49:
+            log(f"memory probe: {index + 1} of {count} renders")
+    return {"rss": rss, "peak": peak_rss_bytes()}
+
+
+if __name__ == "__main__":
+    from .common import django_setup
+
+    django_setup()
+    command = sys.argv[1]
+    if command == "first-render":
+        result = first_render_probe()
+    elif command == "memory":
+        result = memory_probe(int(sys.argv[2]))
+    else:
+        raise SystemExit(f"unknown command {command!r}")
+    print(json.dumps(result))

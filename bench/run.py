@@ -1,0 +1,179 @@
+"""``make bench``: measure the portal against its cost floors and write bench/results.md.
+
+Usage: ``.venv/bin/python -m bench.run [--quick] [--output bench/results.md]``
+
+Runs every figure of issue 7 once, in this order: a fresh ``sla_bench`` database with the
+demo data; the pages at 10, 1'000 and 10'000 agreements; then, on the grown database, the
+PDF (our render against WeasyPrint alone, the seal, completion, the first render in a
+fresh process, memory over 200 renders) and gunicorn (first render after a worker
+starts, downloads of stored signed PDFs up to 20 MB, streaming, 64 clients under ``wrk``).
+The database is dropped at the end. Nothing here asserts: the table says what held and
+what did not.
+``--quick`` uses few repetitions, to check the suite itself, not the portal.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+if __package__ in (None, ""):  # run as a script (python bench/run.py): find the checkout
+    sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench import pages, pdf, report, server, setup
+from bench.common import REPO, Sample, bench_environ, django_setup, log
+
+FULL = {
+    "render_pairs": 10,
+    "completions": 7,
+    "fresh_processes": 3,
+    "server_restarts": 5,
+    "memory_renders": 200,
+    "page_repeat": 20,
+    "page_budget": 4.0,
+    "downloads": 20,
+    "load_seconds": 30,
+}
+QUICK = {
+    "render_pairs": 3,
+    "completions": 2,
+    "fresh_processes": 1,
+    "server_restarts": 1,
+    "memory_renders": 25,
+    "page_repeat": 3,
+    "page_budget": 1.0,
+    "downloads": 3,
+    "load_seconds": 3,
+}
+LOAD_CONNECTIONS = 64
+# Signed PDFs for the download figure, made through the workflow: label -> size in bytes
+# (0: a demo SLA as it is, without a framework document).
+DOWNLOAD_SIZES = {"demo SLA": 0, "2 MB": 2_000_000, "20 MB": 20_000_000}
+
+
+def probe(*args: str) -> dict:
+    """Run ``python -m bench.pdf ARGS`` in a fresh process; its JSON answer."""
+    output = subprocess.run(
+        [sys.executable, "-m", "bench.pdf", *args],
+        cwd=REPO,
+        env=bench_environ(),
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(output.strip().splitlines()[-1])
+
+
+def load_average() -> str:
+    return " ".join(Path("/proc/loadavg").read_text().split()[:3])
+
+
+def run(reps: dict) -> dict:
+    from django.db import connections
+
+    from agreements.demo import signed_demo_agreement
+    from agreements.models import Agreement
+
+    results: dict = {"reps": reps, "load_before": load_average(), "started": time.time()}
+    setup.prepare()
+    results["machine"] = report.machine()
+    demo = signed_demo_agreement()
+
+    log("pages at scale")
+    results["pages"] = pages.pages_at_scale(repeat=reps["page_repeat"], budget=reps["page_budget"])
+
+    log("PDF: our render against WeasyPrint alone")
+    results["render"] = pdf.render_vs_bare(demo, reps["render_pairs"])
+    log("PDF: our seal against pyHanko alone")
+    results["seal"] = pdf.seal_vs_bare(demo, reps["render_pairs"])
+    log("PDF: completion against render + seal")
+    results["completion"] = pdf.completion(reps["completions"])
+    log("PDF: first render in a fresh process")
+    first, warm = Sample(), Sample()
+    for _ in range(reps["fresh_processes"]):
+        answer = probe("first-render")
+        first.values.append(answer["first"])
+        warm.values.extend(answer["warm"])
+    results["fresh_process"] = {"first": first, "warm": warm}
+    log(f"PDF: memory over {reps['memory_renders']} renders in one process")
+    results["memory"] = probe("memory", str(reps["memory_renders"]))
+
+    log("signed PDFs for the downloads")
+    targets, sizes, sizes_path = {}, {}, {}
+    # A copy of the demo SLA signed in the completion figure: the demo's own trail stays
+    # as it is for the agreement page under load.
+    demo_copy = Agreement.objects.get(start_date__year=2102)
+    for year, (label, size) in enumerate(DOWNLOAD_SIZES.items(), start=2151):
+        agreement = pdf.signed_agreement_with_attachment(size, year=year) if size else demo_copy
+        targets[label] = f"/agreements/{agreement.pk}/pdf/"
+        sizes[label] = agreement.signed_pdf.size
+        sizes_path[label] = agreement.signed_pdf.path
+    # The load test downloads a PDF of its own, so that its thousands of download events
+    # land in a trail that no other figure reads (the agreement page measures the demo's).
+    load_pdf = Agreement.objects.filter(start_date__year=2101).get()
+    draft = Agreement.objects.get(organisation=demo.organisation, start_date__year=2027)
+    cookie = server.session_cookie("marketing")
+    connections.close_all()  # gunicorn's workers are the database's clients from here on
+
+    log("server: first render after a worker starts")
+    results["server_first_render"] = server.first_render(
+        f"/agreements/{draft.pk}/pdf/", cookie, runs=reps["server_restarts"]
+    )
+    log("server: streaming")
+    results["streaming"] = server.streaming(targets["20 MB"], targets["demo SLA"], cookie)
+    with server.Server() as running:
+        results["workers"] = len(running.worker_pids())
+        log("server: downloads")
+        results["downloads"] = server.downloads(targets, cookie, repeat=reps["downloads"])
+        results["download_sizes"] = sizes
+        results["sha256_20mb"] = server.sha256_time(sizes_path["20 MB"], repeat=5)
+        load_urls = {
+            "trivial logged-in view (bench only)": "/bench/ping/",
+            "empty page in the portal's layout (bench only)": "/bench/page/",
+            "dashboard": "/",
+            "agreement page": f"/agreements/{demo.pk}/",
+            "download (demo-sized PDF)": f"/agreements/{load_pdf.pk}/pdf/",
+        }
+        results["load"] = {}
+        for label, path in load_urls.items():
+            log(f"server: {LOAD_CONNECTIONS} clients for {reps['load_seconds']} s on {label}")
+            results["load"][label] = server.load(
+                path, cookie, connections=LOAD_CONNECTIONS, seconds=reps["load_seconds"]
+            )
+        # What the download test left behind: one agreement with a very long trail.
+        _, size, elapsed = server.request(f"/agreements/{load_pdf.pk}/", cookie=cookie)
+        events = load_pdf.audit_events.count()
+        results["long_trail"] = {"events": events, "seconds": elapsed, "bytes": size}
+
+    results["load_after"] = load_average()
+    results["seconds"] = time.time() - results["started"]
+    return results
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="few repetitions (checks the suite)")
+    parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.md")
+    parser.add_argument("--keep-db", action="store_true", help="do not drop sla_bench afterwards")
+    options = parser.parse_args(argv)
+
+    django_setup()
+    reps = QUICK if options.quick else FULL
+    try:
+        results = run(reps)
+    finally:
+        if not options.keep_db:
+            setup.teardown()
+    options.output.write_text(report.markdown(results), encoding="utf-8")
+    log(f"written {options.output.relative_to(REPO)} ({results['seconds'] / 60:.1f} min)")
+    return 0
+
+
+if __name__ == "__main__":
+    os.chdir(REPO)
+    sys.exit(main())
