@@ -398,42 +398,45 @@ def agreement_sign(request, pk: int):
 @require_POST
 def agreement_decline(request, pk: int):
     """A representative declines with a reason: back to draft, the authors are told."""
-    agreement = get_agreement_for(request.user, pk, Action.DECLINE)
-    form = DeclineForm(request.POST)
-    if not form.is_valid():
-        messages.error(request, " ".join(form.errors.get("reason", [])))
-        return redirect("agreement_detail", pk=pk)
-    try:
-        workflow.agreement_decline(
-            agreement=agreement,
-            user=request.user,
-            reason=form.cleaned_data["reason"],
-            meta=RequestMeta.from_request(request),
-        )
-    except workflow.WorkflowError as error:
-        messages.error(request, error.message)
-        return redirect("agreement_detail", pk=pk)
-    messages.success(
+    return _back_to_draft(
         request,
+        pk,
+        Action.DECLINE,
+        DeclineForm,
+        workflow.agreement_decline,
         _(
             "Sie haben die Vereinbarung abgelehnt. Sie ist wieder ein Entwurf; die Beteiligten "
             "wurden benachrichtigt."
         ),
     )
-    return redirect("agreement_detail", pk=pk)
 
 
 @login_required
 @require_POST
 def agreement_reopen(request, pk: int):
     """An author pulls the submitted agreement back to draft; signatures given are voided."""
-    agreement = get_agreement_for(request.user, pk, Action.REOPEN)
-    form = ReopenForm(request.POST)
+    return _back_to_draft(
+        request,
+        pk,
+        Action.REOPEN,
+        ReopenForm,
+        workflow.agreement_reopen,
+        _(
+            "Die Vereinbarung ist zurückgezogen und wieder ein Entwurf. Bereits gegebene "
+            "Unterschriften sind ungültig; die Beteiligten wurden benachrichtigt."
+        ),
+    )
+
+
+def _back_to_draft(request, pk: int, action, form_class, transition, success: str):
+    """Decline and reopen alike: a reason from the form, the transition, a message."""
+    agreement = get_agreement_for(request.user, pk, action)
+    form = form_class(request.POST)
     if not form.is_valid():
         messages.error(request, " ".join(form.errors.get("reason", [])))
         return redirect("agreement_detail", pk=pk)
     try:
-        workflow.agreement_reopen(
+        transition(
             agreement=agreement,
             user=request.user,
             reason=form.cleaned_data["reason"],
@@ -442,13 +445,7 @@ def agreement_reopen(request, pk: int):
     except workflow.WorkflowError as error:
         messages.error(request, error.message)
         return redirect("agreement_detail", pk=pk)
-    messages.success(
-        request,
-        _(
-            "Die Vereinbarung ist zurückgezogen und wieder ein Entwurf. Bereits gegebene "
-            "Unterschriften sind ungültig; die Beteiligten wurden benachrichtigt."
-        ),
-    )
+    messages.success(request, success)
     return redirect("agreement_detail", pk=pk)
 
 
