@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import datetime
 import mimetypes
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
@@ -27,6 +28,7 @@ from django.contrib.staticfiles import finders
 from django.core.exceptions import SuspiciousFileOperation
 from django.template.loader import render_to_string
 from django.utils._os import safe_join
+from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
 from .document import SWISS_TIME_ZONE, SlaDocument
@@ -196,10 +198,30 @@ def render_agreement_pdf(
             attachments=_attachments(agreement, fetcher),
             # Unused glyphs stay out, and so does the font's hinting: smaller files.
             full_fonts=False,
+            font_config=font_configuration(),
         )
     except FatalURLFetchingError as error:
         # A BaseException in WeasyPrint: turn it into an ordinary error for our callers.
         raise PdfRenderError(str(error.__cause__ or error)) from error
+
+
+_per_thread = threading.local()
+
+
+def font_configuration() -> FontConfiguration:
+    """The WeasyPrint font configuration of this thread, kept for the life of the process.
+
+    Pass it to every ``write_pdf``. Without one WeasyPrint makes a new configuration for
+    each render, and not all of its native memory (fontconfig's configuration, Pango's
+    font map) comes back when it is dropped: a process grew by some 0.25 MB per PDF, 30 %
+    over 200 renders (bench/results.md, issue 7); with one kept it stays flat. It also
+    loads the @font-face fonts of print.css once instead of at every render. One per
+    thread, because WeasyPrint does not say a configuration may be shared between threads.
+    """
+    config = getattr(_per_thread, "font_config", None)
+    if config is None:
+        config = _per_thread.font_config = FontConfiguration()
+    return config
 
 
 def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Attachment]:
@@ -233,7 +255,7 @@ def pdf_warm_up() -> None:
     """Render a tiny PDF so that the first real render of this process is not slow.
 
     The first render in a process loads pyphen's de_CH hyphenation dictionary (about a
-    second), fontconfig and the PDF/A colour profile; without this the first user after
+    second), the fonts and the PDF/A colour profile; without this the first user after
     a worker starts would wait three times as long as the next one (bench/, issue 7).
     gunicorn.conf.py calls it once per worker; tests and management commands do not.
     """
@@ -241,7 +263,7 @@ def pdf_warm_up() -> None:
 
     html = WARM_UP_HTML.format(stylesheet=static("css/print.css"))
     weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf(
-        pdf_variant="pdf/a-3b", full_fonts=False
+        pdf_variant="pdf/a-3b", full_fonts=False, font_config=font_configuration()
     )
 
 

@@ -29,8 +29,8 @@ from bench import pages, pdf, report, server, setup
 from bench.common import REPO, Sample, bench_environ, django_setup, log
 
 FULL = {
-    "render_pairs": 10,
-    "completions": 7,
+    "render_pairs": 16,
+    "completions": 10,
     "fresh_processes": 3,
     "server_restarts": 5,
     "memory_renders": 200,
@@ -130,6 +130,10 @@ def run(reps: dict) -> dict:
         results["workers"] = len(running.worker_pids())
         log("server: downloads")
         results["downloads"] = server.downloads(targets, cookie, repeat=reps["downloads"])
+        # The same way, the cheapest logged-in request: what any download costs at least.
+        results["download_ping"] = server.downloads(
+            {"ping": "/bench/ping/"}, cookie, repeat=reps["downloads"]
+        )["ping"][0]
         results["download_sizes"] = sizes
         results["sha256_20mb"] = server.sha256_time(sizes_path["20 MB"], repeat=5)
         load_urls = {
