@@ -84,7 +84,7 @@ def audit_record(*, agreement, action, actor, meta: RequestMeta, details=None) -
     """
     if not transaction.get_connection().in_atomic_block:
         raise TransactionManagementError("audit_record() must run inside transaction.atomic().")
-    list(Agreement.objects.select_for_update().filter(pk=agreement.pk).values_list("pk"))
+    list(Agreement.objects.select_for_update().filter(pk=agreement.pk).order_by().values_list("pk"))
 
     last = (
         AuditEvent.objects.filter(agreement_id=agreement.pk)
@@ -107,8 +107,11 @@ def audit_record(*, agreement, action, actor, meta: RequestMeta, details=None) -
         previous_hash=previous_hash,
     )
     # Validate (and normalise, e.g. an IPv6 address) before hashing, so the hash covers
-    # the values as they are stored.
-    event.full_clean(exclude=["hash"], validate_unique=False, validate_constraints=False)
+    # the values as they are stored. Not the two foreign keys: the agreement is the row
+    # locked above, the actor the user at hand, and the database checks both anyway.
+    event.full_clean(
+        exclude=["hash", "agreement", "actor"], validate_unique=False, validate_constraints=False
+    )
     event.hash = event_hash(event)
     event.save(force_insert=True)
     return event

@@ -8,6 +8,7 @@ with poppler's tools, as a reader's PDF viewer would see it.
 import datetime
 import hashlib
 import logging
+import os
 import re
 import shutil
 import subprocess
@@ -27,6 +28,7 @@ from agreements.archive import (
 )
 from agreements.document import swiss_date
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
+from agreements.management.commands.verify_audit import Command as VerifyAudit
 from agreements.models import Agreement, AuditEvent
 from agreements.pdf import PdfRenderError, render_agreement_pdf
 from tests.factories import make_member, make_organisation, sign_agreement, submit_agreement, tamper
@@ -306,6 +308,42 @@ def test_a_changed_stored_file_is_refused_and_logged(client, signed_demo, settin
     assert "Prüfsumme" in body.decode()
     assert "does not match its SHA-256" in caplog.text
     assert events(signed_demo, AuditAction.PDF_DOWNLOADED) == []
+
+
+def test_a_file_changed_after_a_good_download_is_refused_even_with_its_old_times(
+    client, signed_demo, settings
+):
+    client.login(username="management", password="demo")
+    assert download(client, signed_demo)[0].status_code == 200  # hashed and found intact
+    path = stored_path(signed_demo, settings)
+    before = path.stat()
+    content = bytearray(path.read_bytes())
+    content[len(content) // 2] ^= 0x01
+    path.write_bytes(bytes(content))
+    # Same size, and the modification time set back: only the inode's change time moved.
+    os.utime(path, ns=(before.st_atime_ns, before.st_mtime_ns))
+
+    response, body = download(client, signed_demo)
+
+    assert response.status_code == 409
+    assert b"%PDF" not in body
+    assert len(events(signed_demo, AuditAction.PDF_DOWNLOADED)) == 1
+
+
+def test_verify_audit_reports_a_changed_stored_pdf(signed_demo, settings, capsys):
+    path = stored_path(signed_demo, settings)
+    content = bytearray(path.read_bytes())
+    content[-100] ^= 0x01
+    path.write_bytes(bytes(content))
+
+    with pytest.raises(SystemExit) as exit_info:
+        VerifyAudit().run_from_argv(["manage.py", "verify_audit"])
+
+    assert exit_info.value.code == 1
+    output = capsys.readouterr()
+    assert f"Agreement {signed_demo.pk}" in output.out
+    assert "does not match its SHA-256" in output.out
+    assert "1 of 1 signed PDFs are missing or changed" in output.err
 
 
 def test_a_missing_stored_file_is_refused_and_logged(client, signed_demo, settings, caplog):

@@ -1,21 +1,27 @@
-"""``manage.py verify_audit``: check every agreement's hash-chained audit trail.
+"""``manage.py verify_audit``: check every audit trail and every stored signed PDF.
 
-Prints one line per broken chain and exits with status 1 when there is one, 0 only
-when every chain is intact, so cron or monitoring can alert on it.
+Prints one line per broken chain and per signed PDF that is missing or no longer has
+the SHA-256 recorded when it was stored (reading each file whole: downloads skip files a
+worker has hashed already and that have provably not changed since). Exits with status 1
+when anything is wrong, 0 only when all is intact, so cron or monitoring can alert on it.
 """
 
 from django.core.management.base import BaseCommand, CommandError
 
+from agreements.archive import SignedPdfMismatch, signed_pdf_check
 from agreements.audit import audit_verify
 from agreements.models import Agreement
 
 
 class Command(BaseCommand):
-    help = "Verifies the audit trail of every agreement; exit status 1 if any is broken."
+    help = (
+        "Verifies the audit trail and the stored signed PDF of every agreement; "
+        "exit status 1 if any is broken."
+    )
 
     def handle(self, *args, **options):
         agreements = Agreement.objects.select_related("organisation").order_by("pk")
-        total = broken = 0
+        total = broken = pdfs = bad_pdfs = 0
         for agreement in agreements.iterator():
             total += 1
             report = audit_verify(agreement)
@@ -25,6 +31,25 @@ class Command(BaseCommand):
                     f"Agreement {agreement.pk} ({agreement}): broken at event "
                     f"{report.broken_sequence}: {report.message}"
                 )
+            if agreement.signed_pdf:
+                pdfs += 1
+                try:
+                    signed_pdf_check(agreement)
+                except SignedPdfMismatch as error:
+                    bad_pdfs += 1
+                    self.stdout.write(
+                        f"Agreement {agreement.pk} ({agreement}): signed PDF: {error}"
+                    )
+        problems = []
         if broken:
-            raise CommandError(f"{broken} of {total} audit trails are broken.")
-        self.stdout.write(self.style.SUCCESS(f"All {total} audit trails are intact."))
+            problems.append(f"{broken} of {total} audit trails are broken")
+        if bad_pdfs:
+            problems.append(f"{bad_pdfs} of {pdfs} signed PDFs are missing or changed")
+        if problems:
+            raise CommandError("; ".join(problems) + ".")
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"All {total} audit trails are intact. Stored signed PDFs checked: {pdfs}, "
+                "all unchanged."
+            )
+        )
