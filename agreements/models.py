@@ -84,6 +84,22 @@ class Membership(models.Model):
         return f"{name} ({self.get_role_display()}, {self.organisation})"
 
 
+def user_roles(user) -> dict[int, str]:
+    """The user's role in each organisation they belong to: {organisation id: role}.
+
+    One query per request: kept on the user object, which lives as long as the request.
+    """
+    if not user.is_authenticated:
+        return {}
+    roles = getattr(user, "_sla_roles", None)
+    if roles is None:
+        # Not Membership's ordering, which joins two tables only to sort.
+        roles = user._sla_roles = dict(
+            Membership.objects.filter(user=user).order_by().values_list("organisation_id", "role")
+        )
+    return roles
+
+
 def framework_document_path(instance, filename: str) -> str:
     """An unguessable name: the document is private and never has a public URL."""
     return f"frameworks/{uuid.uuid4().hex}.pdf"
@@ -207,9 +223,7 @@ class AgreementQuerySet(models.QuerySet):
         # DISTINCT: for a member of one organisation, PostgreSQL then walks an index below
         # in the page's order and stops after one page, however many agreements the
         # organisation has; with a subquery it reads and sorts them all (issue 7, bench/).
-        organisation_ids = list(
-            Membership.objects.filter(user=user).values_list("organisation_id", flat=True)
-        )
+        organisation_ids = sorted(user_roles(user))
         return self.filter(organisation_id__in=organisation_ids)
 
     def search(self, text: str) -> "AgreementQuerySet":

@@ -19,7 +19,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .enums import AUTHOR_ROLES, AgreementStatus, Party, Role
-from .models import Agreement, Membership, Organisation
+from .models import Agreement, Organisation, user_roles
 
 
 class Action(StrEnum):
@@ -37,13 +37,7 @@ class Action(StrEnum):
 
 def role_in(user, organisation_id: int) -> Role | None:
     """The user's role in the organisation, or None when they are not a member."""
-    if not user.is_authenticated:
-        return None
-    cache = getattr(user, "_sla_roles", None)
-    if cache is None:
-        cache = dict(Membership.objects.filter(user=user).values_list("organisation_id", "role"))
-        user._sla_roles = cache
-    role = cache.get(organisation_id)
+    role = user_roles(user).get(organisation_id)
     return Role(role) if role else None
 
 

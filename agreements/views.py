@@ -1,11 +1,13 @@
 """Pages of the portal. Thin: fetch through ``permissions``, render, redirect."""
 
 import datetime
+import hashlib
 import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core import signing
+from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
@@ -13,13 +15,14 @@ from django.db.models import Prefetch, prefetch_related_objects
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
 from django.utils.http import content_disposition_header
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 from django.views.decorators.http import (
     require_GET,
     require_http_methods,
@@ -31,7 +34,7 @@ from . import actuals, actuals_csv, archive, goals_chart, uploads, wizard, workf
 from .audit import RequestMeta, audit_record, audit_verify
 from .diff import agreement_diff
 from .document import SlaDocument, swiss_date
-from .enums import AgreementStatus, AuditAction, Party
+from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party
 from .forms import (
     ActualsImportForm,
     DeclineForm,
@@ -43,7 +46,7 @@ from .forms import (
     SignForm,
     SubmitForm,
 )
-from .models import Agreement, AuditEvent, PeriodActuals, Signature
+from .models import Agreement, AuditEvent, PeriodActuals, Signature, user_roles
 from .pdf import PdfRenderError, render_agreement_pdf, render_goals_pdf
 from .permissions import (
     Action,
@@ -63,6 +66,24 @@ from .permissions import (
 logger = logging.getLogger(__name__)
 
 DASHBOARD_PAGE_SIZE = 20
+_PERSON = ("first_name", "last_name", "username")
+DASHBOARD_COLUMNS = (
+    "status",
+    "start_date",
+    "end_date",
+    "geographic_unit",
+    "group_subgroup",
+    "updated_at",
+    "organisation__name",
+    *(
+        f"{person}__{name}"
+        for person in ("marketing_representative", "sales_representative", "updated_by")
+        for name in _PERSON
+    ),
+)
+# How long a rendered dashboard table is kept. Its key changes with its content, so this
+# only bounds the memory that tables of old contents hold.
+DASHBOARD_TABLE_SECONDS = 60 * 60
 SIGNED_LIST_PAGE_SIZE = 20
 
 
@@ -81,6 +102,8 @@ def dashboard(request):
         .select_related(
             "organisation", "marketing_representative", "sales_representative", "updated_by"
         )
+        # The columns the list shows, not the whole SLA text of every row.
+        .only(*DASHBOARD_COLUMNS)
         .order_by("-updated_at", "-pk")
     )
     if status:
@@ -91,13 +114,50 @@ def dashboard(request):
     context = {
         "page": page,
         "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
+        "table": dashboard_table(page.object_list),
         "status": status,
         "query": query,
         "filtered": bool(status or query),
         "statuses": AgreementStatus.choices,
-        "can_create": author_organisations(request.user).exists(),
+        "can_create": any(role in AUTHOR_ROLES for role in user_roles(request.user).values()),
     }
     return render(request, "agreements/dashboard.html", context)
+
+
+def dashboard_table(agreements) -> str:
+    """The dashboard's table of these agreements, rendered once per content and language.
+
+    Rendering twenty rows costs several times what loading them does, and the same page
+    is asked for again and again while nothing on it changes. The key holds every value
+    the table shows (``DASHBOARD_COLUMNS``, read from the rows just loaded), the language
+    and the time zone: any change, a renamed organisation or person too, makes a new key,
+    so a kept table is never stale, and nothing has to be invalidated.
+    """
+    agreements = list(agreements)
+    if not agreements:
+        return ""
+    shown = [
+        (agreement.pk, *(_column_value(agreement, column) for column in DASHBOARD_COLUMNS))
+        for agreement in agreements
+    ]
+    key = (
+        "dashboard-table:"
+        + hashlib.sha256(
+            repr((get_language(), timezone.get_current_timezone_name(), shown)).encode()
+        ).hexdigest()
+    )
+    table = cache.get(key)
+    if table is None:
+        table = render_to_string("agreements/_dashboard_table.html", {"agreements": agreements})
+        cache.set(key, table, DASHBOARD_TABLE_SECONDS)
+    return table
+
+
+def _column_value(agreement, column: str):
+    value = agreement
+    for name in column.split("__"):
+        value = getattr(value, name) if value is not None else None
+    return value
 
 
 @login_required

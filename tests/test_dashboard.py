@@ -234,3 +234,36 @@ def test_the_query_count_does_not_grow_with_the_agreements(client, organisation,
         response = dashboard(client)
     assert len(listed(response)) == 20
     assert len(many) == len(few)
+
+
+def test_the_kept_table_follows_every_change_it_shows(client, organisation, marketing, sales):
+    """The rendered table is kept, but never outlives what it shows: a new status, a
+    renamed organisation or person, another language appear on the next request."""
+    agreement = make_agreement(organisation, marketing_representative=marketing)
+    client.force_login(sales)
+    assert "Anna Keller" in dashboard(client).text
+
+    marketing.first_name = "Anne"
+    marketing.save()
+    organisation.name = "Muster Holding AG"
+    organisation.save()
+    type(agreement).objects.filter(pk=agreement.pk).update(geographic_unit="Romandie")
+    response = dashboard(client)
+
+    assert "Anne Keller" in response.text
+    assert "Anna Keller" not in response.text
+    assert "SLA Marketing & Sales Muster Holding AG" in response.text
+    assert "Romandie" in response.text
+    client.cookies["django_language"] = "en"
+    assert "Last change" in dashboard(client).text
+
+
+def test_on_a_phone_the_table_carries_its_labels_beside_the_values(client, organisation, sales):
+    make_agreement(organisation, geographic_unit="Deutschschweiz")
+    client.force_login(sales)
+    response = dashboard(client)
+    # One table for every width (no second copy as cards); portal.css shows these labels
+    # below the md breakpoint, where the column headers are hidden.
+    assert len(re.findall(r'href="/agreements/\d+/"', response.text)) == 1
+    for label in ("Zeitraum", "Parteien", "Letzte Änderung"):
+        assert f'<span class="cell-label">{label}</span>' in response.text
