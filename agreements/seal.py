@@ -17,7 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import datetime
+import hashlib
 import logging
+import threading
 from concurrent.futures import ThreadPoolExecutor
 from io import BytesIO
 from pathlib import Path
@@ -110,25 +112,53 @@ def _passphrase() -> bytes | None:
 
 
 def _load_signer() -> signers.SimpleSigner:
+    """The seal's signer, loaded once per process and again when a file or the passphrase changes.
+
+    Loading parses the key (and decrypts it with the passphrase): some 90 ms, a tenth of
+    a whole completion (bench/, issue 7). A renewed certificate is picked up at the next
+    seal: the cache key holds each file's inode, size and modification time.
+    """
     pkcs12_file = settings.SLA_SEAL_PKCS12_FILE
     if pkcs12_file:
-        if not Path(pkcs12_file).is_file():
+        files = (Path(pkcs12_file),)
+        if not files[0].is_file():
             raise ImproperlyConfigured(f"SLA_SEAL_PKCS12_FILE {pkcs12_file} does not exist")
-        signer = signers.SimpleSigner.load_pkcs12(str(pkcs12_file), passphrase=_passphrase())
     else:
-        key_file, cert_file = Path(settings.SLA_SEAL_KEY_FILE), Path(settings.SLA_SEAL_CERT_FILE)
-        if not (key_file.is_file() and cert_file.is_file()):
+        files = (Path(settings.SLA_SEAL_KEY_FILE), Path(settings.SLA_SEAL_CERT_FILE))
+        if not all(file.is_file() for file in files):
             raise ImproperlyConfigured(
-                f"No seal certificate: {key_file} and {cert_file} are needed "
+                f"No seal certificate: {files[0]} and {files[1]} are needed "
                 "(`manage.py create_seal_certificate` makes them for development), "
                 "or set SLA_SEAL_PKCS12_FILE."
             )
-        signer = signers.SimpleSigner.load(
-            str(key_file), str(cert_file), key_passphrase=_passphrase()
-        )
-    if signer is None:  # pyHanko logs the reason, e.g. a wrong passphrase
-        raise SealError("The seal's key or certificate could not be loaded.")
+    passphrase = _passphrase()
+    key = (
+        tuple((str(file), *_file_stamp(file)) for file in files),
+        hashlib.sha256(passphrase).hexdigest() if passphrase else None,
+    )
+    with _signer_lock:
+        signer = _signers.get(key)
+        if signer is None:
+            if pkcs12_file:
+                signer = signers.SimpleSigner.load_pkcs12(str(files[0]), passphrase=passphrase)
+            else:
+                signer = signers.SimpleSigner.load(
+                    str(files[0]), str(files[1]), key_passphrase=passphrase
+                )
+            if signer is None:  # pyHanko logs the reason, e.g. a wrong passphrase
+                raise SealError("The seal's key or certificate could not be loaded.")
+            _signers.clear()  # one seal at a time: a replaced one is not kept
+            _signers[key] = signer
     return signer
+
+
+_signers: dict[tuple, signers.SimpleSigner] = {}
+_signer_lock = threading.Lock()
+
+
+def _file_stamp(file: Path) -> tuple[int, int, int]:
+    status = file.stat()
+    return status.st_ino, status.st_size, status.st_mtime_ns
 
 
 def seal_certificate_create(

@@ -28,7 +28,13 @@ from pyhanko.sign.timestamps import DummyTimeStamper
 
 from agreements.demo import load_demo
 from agreements.pdf import render_agreement_pdf
-from agreements.seal import SEAL_FIELD_NAME, SEAL_REASON, seal_certificate_create, seal_pdf
+from agreements.seal import (
+    SEAL_FIELD_NAME,
+    SEAL_REASON,
+    SealError,
+    seal_certificate_create,
+    seal_pdf,
+)
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("pdfsig"), reason="poppler-utils missing (`make browsers` installs them)"
@@ -176,6 +182,37 @@ def test_create_seal_certificate_encrypts_the_key_with_the_passphrase(settings, 
 
     assert b"ENCRYPTED PRIVATE KEY" in settings.SLA_SEAL_KEY_FILE.read_bytes()
     assert "Signature is Valid." in pdfsig(seal_pdf(demo_pdf))
+
+
+def test_a_renewed_certificate_seals_from_the_next_pdf_on(seal_settings, demo_pdf):
+    """The signer is kept between seals, but not past a replaced key and certificate."""
+    assert "SLA-Portal Siegel (Entwicklung" in pdfsig(seal_pdf(demo_pdf))
+    seal_settings.SLA_SEAL_KEY_FILE.unlink()
+    seal_settings.SLA_SEAL_CERT_FILE.unlink()
+    seal_certificate_create(
+        key_file=seal_settings.SLA_SEAL_KEY_FILE,
+        cert_file=seal_settings.SLA_SEAL_CERT_FILE,
+        common_name="SLA-Portal Siegel 2027",
+    )
+
+    report = pdfsig(seal_pdf(demo_pdf))
+
+    assert "Signer Certificate Common Name: SLA-Portal Siegel 2027" in report
+    assert "Signature is Valid." in report
+
+
+def test_a_wrong_passphrase_is_an_error_even_after_a_good_seal(settings, tmp_path, demo_pdf):
+    settings.SLA_SEAL_KEY_FILE = tmp_path / "seal-key.pem"
+    settings.SLA_SEAL_CERT_FILE = tmp_path / "seal-cert.pem"
+    settings.SLA_SEAL_PKCS12_FILE = None
+    settings.SLA_SEAL_PASSPHRASE = "geheim"
+    settings.SLA_SEAL_TIMESTAMP_URL = None
+    call_command("create_seal_certificate", stdout=StringIO())
+    assert "Signature is Valid." in pdfsig(seal_pdf(demo_pdf))
+
+    settings.SLA_SEAL_PASSPHRASE = "falsch"
+    with pytest.raises(SealError):
+        seal_pdf(demo_pdf)
 
 
 def unsigned_attributes(sealed: bytes) -> list[str]:
