@@ -656,6 +656,16 @@ def _audit_summary(event) -> str:
 # --- The PDF: download, preview, the list of signed agreements, the verify page ---------
 
 
+# What serving a stored signed PDF reads of the agreement: its state, the file, the name.
+PDF_DOWNLOAD_COLUMNS = (
+    "status",
+    "start_date",
+    "signed_pdf",
+    "signed_pdf_sha256",
+    "organisation__name",
+)
+
+
 @login_required
 @require_GET
 def agreement_pdf(request, pk: int):
@@ -667,9 +677,10 @@ def agreement_pdf(request, pk: int):
     Before that, a preview with the "ENTWURF" watermark: rendered on each request, never
     sealed, never stored, never cached.
     """
-    agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD)
+    agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD, only=PDF_DOWNLOAD_COLUMNS)
     if agreement.status not in archive.SIGNED_STATUSES:
-        return _pdf_preview(request, agreement)
+        # The preview renders the whole SLA: load all of it.
+        return _pdf_preview(request, get_agreement_for(request.user, pk, Action.DOWNLOAD))
     try:
         if not agreement.signed_pdf:
             archive.signed_pdf_store(agreement_id=agreement.pk)
