@@ -6,6 +6,7 @@ snapshot of a submitted agreement a simple dict. Fields may be empty while the a
 is a draft; what is still missing is answered by ``agreements.document``.
 """
 
+import datetime
 import uuid
 
 from django.conf import settings
@@ -34,6 +35,9 @@ class Organisation(models.Model):
 
     name = models.CharField(_("Name"), max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
+    # Moves with every save, and when a member's name changes (signals.py): the
+    # dashboard's cache key reads it to know that a kept list would show old names.
+    updated_at = models.DateTimeField(_("Geändert am"), auto_now=True)
 
     class Meta:
         ordering = ["name"]
@@ -85,19 +89,35 @@ class Membership(models.Model):
 
 
 def user_roles(user) -> dict[int, str]:
-    """The user's role in each organisation they belong to: {organisation id: role}.
+    """The user's role in each organisation they belong to: {organisation id: role}."""
+    return {organisation_id: role for organisation_id, (role, _) in _memberships(user).items()}
 
-    One query per request: kept on the user object, which lives as long as the request.
+
+def user_organisations_changed(user) -> dict[int, datetime.datetime]:
+    """When each of the user's organisations, or a member's name, last changed."""
+    return {
+        organisation_id: changed for organisation_id, (_, changed) in _memberships(user).items()
+    }
+
+
+def _memberships(user) -> dict[int, tuple[str, datetime.datetime]]:
+    """{organisation id: (role, organisation's updated_at)}, one query per request.
+
+    Kept on the user object, which lives as long as the request.
     """
     if not user.is_authenticated:
         return {}
-    roles = getattr(user, "_sla_roles", None)
-    if roles is None:
-        # Not Membership's ordering, which joins two tables only to sort.
-        roles = user._sla_roles = dict(
-            Membership.objects.filter(user=user).order_by().values_list("organisation_id", "role")
+    memberships = getattr(user, "_sla_memberships", None)
+    if memberships is None:
+        rows = (
+            Membership.objects.filter(user=user)
+            .order_by()  # not Membership's ordering, which joins a second table only to sort
+            .values_list("organisation_id", "role", "organisation__updated_at")
         )
-    return roles
+        memberships = user._sla_memberships = {
+            organisation_id: (role, changed) for organisation_id, role, changed in rows
+        }
+    return memberships
 
 
 def framework_document_path(instance, filename: str) -> str:

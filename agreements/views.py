@@ -11,7 +11,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Prefetch, prefetch_related_objects
+from django.db.models import Count, Max, Prefetch, prefetch_related_objects
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -20,7 +20,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.utils.cache import patch_cache_control
 from django.utils.html import format_html
-from django.utils.http import content_disposition_header
+from django.utils.http import content_disposition_header, urlencode
 from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
 from django.views.decorators.http import (
@@ -46,7 +46,14 @@ from .forms import (
     SignForm,
     SubmitForm,
 )
-from .models import Agreement, AuditEvent, PeriodActuals, Signature, user_roles
+from .models import (
+    Agreement,
+    AuditEvent,
+    PeriodActuals,
+    Signature,
+    user_organisations_changed,
+    user_roles,
+)
 from .pdf import PdfRenderError, render_agreement_pdf, render_goals_pdf
 from .permissions import (
     Action,
@@ -67,6 +74,7 @@ logger = logging.getLogger(__name__)
 
 DASHBOARD_PAGE_SIZE = 20
 _PERSON = ("first_name", "last_name", "username")
+# The columns the dashboard's list shows: the rows load these, not the whole SLA.
 DASHBOARD_COLUMNS = (
     "status",
     "start_date",
@@ -81,83 +89,94 @@ DASHBOARD_COLUMNS = (
         for name in _PERSON
     ),
 )
-# How long a rendered dashboard table is kept. Its key changes with its content, so this
-# only bounds the memory that tables of old contents hold.
-DASHBOARD_TABLE_SECONDS = 60 * 60
+# How long a rendered list is kept. Its key changes whenever what it shows can have
+# changed, so this only bounds the memory that lists of old contents hold.
+DASHBOARD_LIST_SECONDS = 10 * 60
 SIGNED_LIST_PAGE_SIZE = 20
 
 
 @login_required
 @require_safe
 def dashboard(request):
-    """The agreements of the user's organisations, filtered by status and search, paged."""
+    """The agreements of the user's organisations, filtered by status and search, paged.
+
+    The list (summary, table, page links) is rendered once and kept in the cache for as
+    long as nothing it shows changes (``_dashboard_list_key``); a request that finds it
+    reads only the user's memberships and one count, and loads no agreement at all.
+    """
     status = request.GET.get("status", "")
     if status not in AgreementStatus.values:
         status = ""
     # PostgreSQL refuses a NUL character in a query parameter (a 500); it is never part
     # of a name anyone searches for.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
-    agreements = (
-        Agreement.objects.visible_to(request.user)
-        .select_related(
-            "organisation", "marketing_representative", "sales_representative", "updated_by"
-        )
-        # The columns the list shows, not the whole SLA text of every row.
-        .only(*DASHBOARD_COLUMNS)
-        .order_by("-updated_at", "-pk")
-    )
+    agreements = Agreement.objects.visible_to(request.user)
     if status:
         agreements = agreements.filter(status=status)
     if query:
         agreements = agreements.search(query)
-    page = Paginator(agreements, DASHBOARD_PAGE_SIZE).get_page(request.GET.get("page"))
+    totals = agreements.aggregate(count=Count("pk"), changed=Max("updated_at"))
+    paginator = Paginator(
+        agreements.select_related(
+            "organisation", "marketing_representative", "sales_representative", "updated_by"
+        )
+        .only(*DASHBOARD_COLUMNS)
+        .order_by("-updated_at", "-pk"),
+        DASHBOARD_PAGE_SIZE,
+    )
+    paginator.count = totals["count"]  # counted already, with the last change
+    page = paginator.get_page(request.GET.get("page"))
+    filters = {name: value for name, value in (("status", status), ("q", query)) if value}
+    listing = None
+    if totals["count"]:
+        key = _dashboard_list_key(request.user, filters, page.number, totals)
+        listing = cache.get(key)
+        if listing is None:
+            listing = render_to_string(
+                "agreements/_dashboard_list.html",
+                {
+                    "page": page,
+                    "page_range": paginator.get_elided_page_range(
+                        page.number, on_each_side=2, on_ends=1
+                    ),
+                    # Page links carry the filters and nothing else of the request: the
+                    # list is shared by every member of the same organisations.
+                    "page_query": urlencode(filters),
+                },
+            )
+            cache.set(key, listing, DASHBOARD_LIST_SECONDS)
     context = {
-        "page": page,
-        "page_range": page.paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1),
-        "table": dashboard_table(page.object_list),
+        "count": totals["count"],
+        "page": page,  # its number and the number of pages; its rows only in the listing
+        "listing": listing,
         "status": status,
         "query": query,
-        "filtered": bool(status or query),
+        "filtered": bool(filters),
         "statuses": AgreementStatus.choices,
         "can_create": any(role in AUTHOR_ROLES for role in user_roles(request.user).values()),
     }
     return render(request, "agreements/dashboard.html", context)
 
 
-def dashboard_table(agreements) -> str:
-    """The dashboard's table of these agreements, rendered once per content and language.
+def _dashboard_list_key(user, filters: dict, number: int, totals: dict) -> str:
+    """The cache key of one page of the dashboard's list: everything it depends on.
 
-    Rendering twenty rows costs several times what loading them does, and the same page
-    is asked for again and again while nothing on it changes. The key holds every value
-    the table shows (``DASHBOARD_COLUMNS``, read from the rows just loaded), the language
-    and the time zone: any change, a renamed organisation or person too, makes a new key,
-    so a kept table is never stale, and nothing has to be invalidated.
+    The agreements' count and last change (every write of an agreement moves its
+    ``updated_at``; a deletion changes the count), the organisations' ``updated_at``
+    (moved by a new name of the organisation or of one of its people, ``signals.py``),
+    the filters and page, the language and the time zone. Members of the same
+    organisations share it: the list shows nothing of the user who asks.
     """
-    agreements = list(agreements)
-    if not agreements:
-        return ""
-    shown = [
-        (agreement.pk, *(_column_value(agreement, column) for column in DASHBOARD_COLUMNS))
-        for agreement in agreements
-    ]
-    key = (
-        "dashboard-table:"
-        + hashlib.sha256(
-            repr((get_language(), timezone.get_current_timezone_name(), shown)).encode()
-        ).hexdigest()
+    parts = (
+        sorted(user_organisations_changed(user).items()),
+        sorted(filters.items()),
+        number,
+        totals["count"],
+        totals["changed"],
+        get_language(),
+        timezone.get_current_timezone_name(),
     )
-    table = cache.get(key)
-    if table is None:
-        table = render_to_string("agreements/_dashboard_table.html", {"agreements": agreements})
-        cache.set(key, table, DASHBOARD_TABLE_SECONDS)
-    return table
-
-
-def _column_value(agreement, column: str):
-    value = agreement
-    for name in column.split("__"):
-        value = getattr(value, name) if value is not None else None
-    return value
+    return "dashboard-list:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
 @login_required

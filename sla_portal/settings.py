@@ -180,6 +180,16 @@ STATICFILES_DIRS = [
     ("fontawesome/css", FONTAWESOME_DIR / "css"),
     ("fontawesome/webfonts", FONTAWESOME_DIR / "webfonts"),
 ]
+# What the portal keeps in the cache (the dashboard's rendered lists) is keyed by what
+# it shows, so nothing ever has to be removed from another process's cache: each worker
+# keeps its own in memory. Any shared cache (Redis, Memcached) works as well (see
+# docs/scaling.md). Some 20 KB per list: at most 10 MB per worker.
+CACHES = {
+    "default": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "OPTIONS": {"MAX_ENTRIES": 500},
+    }
+}
 MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # The framework document (agreements.uploads): at most 10 MB, checked by its content.
 # Django's defaults stay: uploads above 2.5 MB go to a temporary file, not to memory.

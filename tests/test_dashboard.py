@@ -9,7 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from agreements.enums import AgreementStatus, Role
-from agreements.models import Membership
+from agreements.models import Membership, Organisation
 from tests.factories import make_agreement, make_member, make_organisation
 
 pytestmark = pytest.mark.django_db
@@ -236,9 +236,9 @@ def test_the_query_count_does_not_grow_with_the_agreements(client, organisation,
     assert len(many) == len(few)
 
 
-def test_the_kept_table_follows_every_change_it_shows(client, organisation, marketing, sales):
-    """The rendered table is kept, but never outlives what it shows: a new status, a
-    renamed organisation or person, another language appear on the next request."""
+def test_the_kept_list_follows_every_change_it_shows(client, organisation, marketing, sales):
+    """The rendered list is kept, but never outlives what it shows: a changed agreement,
+    a renamed organisation or person, another language appear on the next request."""
     agreement = make_agreement(organisation, marketing_representative=marketing)
     client.force_login(sales)
     assert "Anna Keller" in dashboard(client).text
@@ -247,7 +247,8 @@ def test_the_kept_table_follows_every_change_it_shows(client, organisation, mark
     marketing.save()
     organisation.name = "Muster Holding AG"
     organisation.save()
-    type(agreement).objects.filter(pk=agreement.pk).update(geographic_unit="Romandie")
+    agreement.geographic_unit = "Romandie"
+    agreement.save()
     response = dashboard(client)
 
     assert "Anne Keller" in response.text
@@ -267,3 +268,51 @@ def test_on_a_phone_the_table_carries_its_labels_beside_the_values(client, organ
     assert len(re.findall(r'href="/agreements/\d+/"', response.text)) == 1
     for label in ("Zeitraum", "Parteien", "Letzte Änderung"):
         assert f'<span class="cell-label">{label}</span>' in response.text
+
+
+def test_a_person_who_is_deleted_disappears_from_the_kept_list(client, organisation, sales):
+    editor = make_member(organisation, Role.MARKETING, first_name="Beat", last_name="Frei")
+    make_agreement(organisation, updated_by=editor)
+    client.force_login(sales)
+    assert "von Beat Frei" in dashboard(client).text
+
+    editor.delete()
+
+    assert "Beat Frei" not in dashboard(client).text
+
+
+def test_a_login_does_not_move_the_organisations_stamp(client, organisation, sales):
+    """Only a name moves it: a login (which saves last_login) keeps the list in the cache."""
+    sales.set_password("geheim-123")
+    sales.save()
+    before = Organisation.objects.get(pk=organisation.pk).updated_at
+    assert client.login(username=sales.username, password="geheim-123")
+    assert Organisation.objects.get(pk=organisation.pk).updated_at == before
+
+
+def test_a_users_other_parameters_never_reach_the_shared_list(client, organisation, sales):
+    for _ in range(21):
+        make_agreement(organisation)
+    client.force_login(sales)
+    # Another member of the organisation asked first, with a parameter of their own.
+    first = dashboard(client, utm_source="newsletter-anna")
+    second = dashboard(client)
+    for response in (first, second):
+        assert 'href="?page=2"' in response.text
+        assert "newsletter-anna" not in response.text.split("</form>")[-1]
+
+
+def test_the_dashboard_loads_no_agreement_while_its_list_is_kept(client, organisation, sales):
+    for _ in range(3):
+        make_agreement(organisation)
+    client.force_login(sales)
+    dashboard(client)  # renders and keeps the list
+    with CaptureQueriesContext(connection) as queries:
+        response = dashboard(client)
+    assert len(listed(response)) == 3
+    agreement_rows = [
+        q["sql"]
+        for q in queries
+        if 'FROM "agreements_agreement"' in q["sql"] and "COUNT" not in q["sql"]
+    ]
+    assert agreement_rows == []

@@ -1,0 +1,38 @@
+"""What moves ``Organisation.updated_at`` besides a save of the organisation itself.
+
+The dashboard keeps its rendered list under a key that holds, among others, the
+``updated_at`` of the user's organisations (``views.dashboard``). The list shows the
+names of the organisation's people, so a change of a member's name must move it too.
+"""
+
+from django.conf import settings
+from django.db.models.signals import post_save, pre_delete
+from django.dispatch import receiver
+from django.utils import timezone
+
+from .models import Organisation
+
+# The fields of a user that the portal's pages show as their name.
+NAME_FIELDS = frozenset({"first_name", "last_name", "username"})
+
+
+@receiver(post_save, sender=settings.AUTH_USER_MODEL)
+def user_saved(sender, instance, created, update_fields, **kwargs):
+    """A member's name may have changed: move their organisations' stamps.
+
+    Not for a new user (no organisation yet) nor for a save of other fields only, such
+    as the ``last_login`` of every login.
+    """
+    if created or (update_fields is not None and not NAME_FIELDS & set(update_fields)):
+        return
+    _touch_organisations_of(instance)
+
+
+@receiver(pre_delete, sender=settings.AUTH_USER_MODEL)
+def user_deleted(sender, instance, **kwargs):
+    """Agreements the user last changed lose the name (SET_NULL): before the memberships go."""
+    _touch_organisations_of(instance)
+
+
+def _touch_organisations_of(user) -> None:
+    Organisation.objects.filter(memberships__user=user).update(updated_at=timezone.now())
