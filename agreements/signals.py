@@ -1,16 +1,17 @@
 """What moves ``Organisation.updated_at`` besides a save of the organisation itself.
 
-The dashboard keeps its rendered list under a key that holds, among others, the
-``updated_at`` of the user's organisations (``views.dashboard``). The list shows the
-names of the organisation's people, so a change of a member's name must move it too.
+The dashboard keeps its rendered list under a key made of the ``updated_at`` of the
+user's organisations and of their latest agreements (``views.dashboard``). The list also
+shows the names of the organisation's people, and it counts the agreements: a change of
+a member's name and a deleted agreement (an admin may delete a draft) must move it too.
 """
 
 from django.conf import settings
-from django.db.models.signals import post_save, pre_delete
+from django.db.models.signals import post_delete, post_save, pre_delete
 from django.dispatch import receiver
 from django.utils import timezone
 
-from .models import Organisation
+from .models import Agreement, Organisation
 
 # The fields of a user that the portal's pages show as their name.
 NAME_FIELDS = frozenset({"first_name", "last_name", "username"})
@@ -36,3 +37,9 @@ def user_deleted(sender, instance, **kwargs):
 
 def _touch_organisations_of(user) -> None:
     Organisation.objects.filter(memberships__user=user).update(updated_at=timezone.now())
+
+
+@receiver(post_delete, sender=Agreement)
+def agreement_deleted(sender, instance, **kwargs):
+    """The organisation's list lost a row, which no remaining ``updated_at`` tells."""
+    Organisation.objects.filter(pk=instance.organisation_id).update(updated_at=timezone.now())

@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import logging
+from typing import NamedTuple
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -11,7 +12,7 @@ from django.core.cache import cache
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.db import transaction
-from django.db.models import Count, Max, Prefetch, prefetch_related_objects
+from django.db.models import Prefetch, prefetch_related_objects
 from django.forms.models import model_to_dict
 from django.http import FileResponse, Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -95,14 +96,23 @@ DASHBOARD_LIST_SECONDS = 10 * 60
 SIGNED_LIST_PAGE_SIZE = 20
 
 
+class DashboardList(NamedTuple):
+    """One page of the dashboard's list as kept in the cache: its figures and its HTML."""
+
+    count: int  # agreements found, on all pages
+    number: int  # this page's number (an out-of-range or bad one becomes a real one)
+    pages: int
+    html: str  # the table and the page links; "" when nothing was found
+
+
 @login_required
 @require_safe
 def dashboard(request):
     """The agreements of the user's organisations, filtered by status and search, paged.
 
-    The list (summary, table, page links) is rendered once and kept in the cache for as
-    long as nothing it shows changes (``_dashboard_list_key``); a request that finds it
-    reads only the user's memberships and one count, and loads no agreement at all.
+    The list is rendered once and kept in the cache for as long as nothing it shows
+    changes (``_dashboard_list_key``): a request that finds it reads no agreement at all,
+    only the user's memberships, which every page reads anyway.
     """
     status = request.GET.get("status", "")
     if status not in AgreementStatus.values:
@@ -110,44 +120,14 @@ def dashboard(request):
     # PostgreSQL refuses a NUL character in a query parameter (a 500); it is never part
     # of a name anyone searches for.
     query = request.GET.get("q", "").replace("\x00", "").strip()[:200]
-    agreements = Agreement.objects.visible_to(request.user)
-    if status:
-        agreements = agreements.filter(status=status)
-    if query:
-        agreements = agreements.search(query)
-    totals = agreements.aggregate(count=Count("pk"), changed=Max("updated_at"))
-    paginator = Paginator(
-        agreements.select_related(
-            "organisation", "marketing_representative", "sales_representative", "updated_by"
-        )
-        .only(*DASHBOARD_COLUMNS)
-        .order_by("-updated_at", "-pk"),
-        DASHBOARD_PAGE_SIZE,
-    )
-    paginator.count = totals["count"]  # counted already, with the last change
-    page = paginator.get_page(request.GET.get("page"))
     filters = {name: value for name, value in (("status", status), ("q", query)) if value}
-    listing = None
-    if totals["count"]:
-        key = _dashboard_list_key(request.user, filters, page.number, totals)
-        listing = cache.get(key)
-        if listing is None:
-            listing = render_to_string(
-                "agreements/_dashboard_list.html",
-                {
-                    "page": page,
-                    "page_range": paginator.get_elided_page_range(
-                        page.number, on_each_side=2, on_ends=1
-                    ),
-                    # Page links carry the filters and nothing else of the request: the
-                    # list is shared by every member of the same organisations.
-                    "page_query": urlencode(filters),
-                },
-            )
-            cache.set(key, listing, DASHBOARD_LIST_SECONDS)
+    page_number = request.GET.get("page", "")[:20]
+    key = _dashboard_list_key(request.user, filters, page_number)
+    listing = cache.get(key)
+    if listing is None:
+        listing = _dashboard_list(request.user, filters, page_number)
+        cache.set(key, listing, DASHBOARD_LIST_SECONDS)
     context = {
-        "count": totals["count"],
-        "page": page,  # its number and the number of pages; its rows only in the listing
         "listing": listing,
         "status": status,
         "query": query,
@@ -158,21 +138,51 @@ def dashboard(request):
     return render(request, "agreements/dashboard.html", context)
 
 
-def _dashboard_list_key(user, filters: dict, number: int, totals: dict) -> str:
+def _dashboard_list(user, filters: dict, page_number: str) -> DashboardList:
+    agreements = Agreement.objects.visible_to(user)
+    if "status" in filters:
+        agreements = agreements.filter(status=filters["status"])
+    if "q" in filters:
+        agreements = agreements.search(filters["q"])
+    paginator = Paginator(
+        agreements.select_related(
+            "organisation", "marketing_representative", "sales_representative", "updated_by"
+        )
+        .only(*DASHBOARD_COLUMNS)
+        .order_by("-updated_at", "-pk"),
+        DASHBOARD_PAGE_SIZE,
+    )
+    page = paginator.get_page(page_number)
+    html = ""
+    if paginator.count:
+        html = render_to_string(
+            "agreements/_dashboard_list.html",
+            {
+                "page": page,
+                "page_range": paginator.get_elided_page_range(
+                    page.number, on_each_side=2, on_ends=1
+                ),
+                # Page links carry the filters and nothing else of the request: the list
+                # is shared by every member of the same organisations.
+                "page_query": urlencode(filters),
+            },
+        )
+    return DashboardList(paginator.count, page.number, paginator.num_pages, html)
+
+
+def _dashboard_list_key(user, filters: dict, page_number: str) -> str:
     """The cache key of one page of the dashboard's list: everything it depends on.
 
-    The agreements' count and last change (every write of an agreement moves its
-    ``updated_at``; a deletion changes the count), the organisations' ``updated_at``
-    (moved by a new name of the organisation or of one of its people, ``signals.py``),
-    the filters and page, the language and the time zone. Members of the same
-    organisations share it: the list shows nothing of the user who asks.
+    For each of the user's organisations its ``updated_at`` (moved by a new name of the
+    organisation or of one of its people, and by a deleted agreement: ``signals.py``)
+    and the last ``updated_at`` of its agreements (every write of an agreement moves it,
+    and a new one comes last); then the filters and page, language and time zone. Members
+    of the same organisations share it: the list shows nothing of the user who asks.
     """
     parts = (
         sorted(user_organisations_changed(user).items()),
         sorted(filters.items()),
-        number,
-        totals["count"],
-        totals["changed"],
+        page_number,
         get_language(),
         timezone.get_current_timezone_name(),
     )

@@ -1,4 +1,5 @@
 import pytest
+from django.utils import translation
 
 from agreements.demo import load_demo, signed_demo_agreement
 from agreements.seal import seal_certificate_create
@@ -8,6 +9,14 @@ from agreements.seal import seal_certificate_create
 def fast_password_hashing(settings):
     """PBKDF2's deliberate slowness is no help in tests that create many users."""
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
+@pytest.fixture(autouse=True)
+def default_language_afterwards():
+    """LocaleMiddleware leaves a request's language active in the thread: a test that
+    asked for English must not leave the next test's messages in English."""
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture

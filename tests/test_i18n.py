@@ -38,14 +38,6 @@ def in_english(client, how: str):
     return {"HTTP_ACCEPT_LANGUAGE": "en-GB,en;q=0.9"}
 
 
-@pytest.fixture(autouse=True)
-def default_language_afterwards():
-    """LocaleMiddleware leaves a request's language active in the thread; tests that run
-    after these, outside a request, must see the default (German) again."""
-    yield
-    translation.deactivate()
-
-
 @pytest.fixture
 def author(db):
     organisation = make_organisation("Beispiel AG")
