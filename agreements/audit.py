@@ -136,9 +136,18 @@ def event_hash(event: AuditEvent) -> str:
     )
 
 
-def audit_verify(agreement) -> ChainReport:
-    """Check the agreement's trail link by link and against the agreement's state."""
-    events = list(AuditEvent.objects.filter(agreement_id=agreement.pk).order_by("sequence", "pk"))
+def audit_events(agreement) -> list[AuditEvent]:
+    """The agreement's whole trail, oldest first, as ``audit_verify`` reads it."""
+    return list(AuditEvent.objects.filter(agreement_id=agreement.pk).order_by("sequence", "pk"))
+
+
+def audit_verify(agreement, events: list[AuditEvent] | None = None) -> ChainReport:
+    """Check the agreement's trail link by link and against the agreement's state.
+
+    ``events``: the trail as ``audit_events`` returns it, when the caller has it already.
+    """
+    if events is None:
+        events = audit_events(agreement)
     previous_hash = GENESIS_HASH
     for expected, event in enumerate(events, start=1):
         if event.sequence != expected:

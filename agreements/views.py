@@ -3,6 +3,7 @@
 import datetime
 import hashlib
 import logging
+from dataclasses import dataclass
 from typing import NamedTuple
 
 from django.contrib import messages
@@ -32,7 +33,7 @@ from django.views.decorators.http import (
 )
 
 from . import actuals, actuals_csv, archive, goals_chart, uploads, wizard, workflow
-from .audit import RequestMeta, audit_record, audit_verify
+from .audit import RequestMeta, audit_events, audit_record, audit_verify
 from .diff import agreement_diff
 from .document import SlaDocument, swiss_date
 from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party
@@ -197,6 +198,7 @@ def agreement_detail(request, pk: int):
     signatures = _load_signatures(agreement)
     valid = [s for s in signatures if s.is_valid]
     doc = SlaDocument(agreement, signatures=valid)
+    events = audit_events(agreement)
     context = {
         "agreement": agreement,
         "doc": doc,
@@ -211,13 +213,47 @@ def agreement_detail(request, pk: int):
         **_renewal_context(agreement),
         "decline_form": DeclineForm(auto_id="decline_%s"),
         "reopen_form": ReopenForm(auto_id="reopen_%s"),
-        "trail": [
-            (event, _audit_summary(event))
-            for event in AuditEvent.objects.filter(agreement=agreement).order_by("sequence")
-        ],
-        "chain": audit_verify(agreement),
+        "trail": _trail_rows(events),
+        "chain": audit_verify(agreement, events),
     }
     return render(request, "agreements/detail.html", context)
+
+
+# Downloads of the signed PDF listed one by one on the agreement page: the latest ones.
+TRAIL_DOWNLOADS_SHOWN = 10
+
+
+@dataclass(frozen=True)
+class HiddenDownloads:
+    """Older downloads, one line on the page instead of one row each."""
+
+    count: int
+    first: AuditEvent
+    last: AuditEvent
+
+
+def _trail_rows(events: list[AuditEvent]) -> list:
+    """The trail as the agreement page lists it: (event, summary) pairs, oldest first.
+
+    Every event is listed except the older downloads of the signed PDF: each download
+    is an event, and management may download an agreement thousands of times over the
+    years. They are kept, hashed and verified like all others; the page lists the last
+    ``TRAIL_DOWNLOADS_SHOWN`` and puts a ``HiddenDownloads`` line in place of the rest.
+    """
+    downloads = [e.sequence for e in events if e.action == AuditAction.PDF_DOWNLOADED]
+    hidden = set(downloads[:-TRAIL_DOWNLOADS_SHOWN])
+    rows, run = [], []
+    for event in events:
+        if event.sequence in hidden:
+            run.append(event)
+            continue
+        if run:
+            rows.append((HiddenDownloads(len(run), run[0], run[-1]), ""))
+            run = []
+        rows.append((event, _audit_summary(event)))
+    if run:
+        rows.append((HiddenDownloads(len(run), run[0], run[-1]), ""))
+    return rows
 
 
 @login_required

@@ -481,6 +481,51 @@ def test_the_page_needs_no_more_queries_for_a_longer_trail(client, submitted):
     assert len(many) == len(few)
 
 
+def test_older_downloads_are_one_line_of_the_trail_and_still_verified(client, submitted):
+    sign_agreement(submitted, Party.MARKETING)
+    with transaction.atomic():
+        for _ in range(25):
+            audit_record(
+                agreement=submitted,
+                action=AuditAction.PDF_DOWNLOADED,
+                actor=submitted.marketing_representative,
+                meta=make_request_meta(),
+            )
+    login(client, "marketing")
+
+    text = client.get(url("agreement_detail", submitted)).text
+
+    trail = text[text.index('id="audit"') :]
+    assert trail.count("PDF heruntergeladen") == 10  # the latest ones
+    assert "15 frühere Downloads des PDF, hier nicht einzeln aufgeführt" in trail
+    total = AuditEvent.objects.filter(agreement=submitted).count()
+    assert f"Das Audit-Protokoll ist intakt ({total} Ereignisse)" in text
+
+
+def test_a_tampered_hidden_download_is_still_reported(client, submitted):
+    sign_agreement(submitted, Party.MARKETING)
+    with transaction.atomic():
+        for _ in range(15):
+            audit_record(
+                agreement=submitted,
+                action=AuditAction.PDF_DOWNLOADED,
+                actor=submitted.marketing_representative,
+                meta=make_request_meta(),
+            )
+    first_download = (
+        AuditEvent.objects.filter(agreement=submitted, action=AuditAction.PDF_DOWNLOADED)
+        .order_by("sequence")
+        .first()
+    )
+    tamper(AuditEvent.objects.filter(pk=first_download.pk), actor_name="Jemand anderes")
+    login(client, "marketing")
+
+    text = client.get(url("agreement_detail", submitted)).text
+
+    assert f"Prüfprotokoll beschädigt ab Eintrag {first_download.sequence}" in text
+    assert 'class="audit-hidden table-danger"' in text
+
+
 def test_a_draft_without_history_shows_no_sign_off_panel(client, db):
     organisation = make_organisation()
     author = make_member(organisation, Role.MARKETING)
