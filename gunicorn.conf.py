@@ -9,9 +9,9 @@ queue; on the bench (bench/, issue 7) 5 sync workers served more than 3 workers 
 slow download never holds a worker for long. Each worker keeps one database connection.
 """
 
-import logging
 import multiprocessing
 import os
+import time
 
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
@@ -32,9 +32,14 @@ def post_worker_init(worker):
     for the hyphenation dictionary and fonts to load. A failure here is logged and does
     not stop the worker: the render itself reports the same problem to the user.
     """
+    start = time.perf_counter()
     try:
         from agreements.pdf import pdf_warm_up
 
         pdf_warm_up()
     except Exception:
-        logging.getLogger("gunicorn.error").exception("PDF warm-up failed in worker %s", worker.pid)
+        worker.log.exception("PDF warm-up failed in worker %s", worker.pid)
+    else:
+        worker.log.info(
+            "PDF warm-up done in worker %s (%.1f s)", worker.pid, time.perf_counter() - start
+        )

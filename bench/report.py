@@ -170,6 +170,10 @@ def markdown(results: dict) -> str:
             f"our render: {ms(render_median)} ms; trivial logged-in view the same way: "
             f"{ms(results['download_ping'].median)} ms"
         )
+        floor += (
+            f"; the same file as a static file (WhiteNoise, no session): "
+            f"{ms(results['download_static'][label].median)} ms"
+        )
         if label == "20 MB":
             floor += f"; SHA-256 of the file alone: {spread(results['sha256_20mb'])}"
         rows.append(
@@ -337,6 +341,11 @@ def markdown(results: dict) -> str:
         "- The 2 MB and 20 MB PDFs are demo SLAs with a synthetic framework document (random "
         "bytes in a PDF stream) stored directly, because an upload refuses more than 10 MB; "
         "submitting, signing, rendering, sealing and storing then ran through the workflow.",
+        "- Downloads: each through the same client, one request after the other. A worker "
+        "hashes a stored file at its first download and then only while the file's inode, "
+        "size and change time stay the same (`archive.signed_pdf_open`); the static copies "
+        "of the same PDFs, put into STATIC_ROOT before the server starts, show what moving "
+        "the bytes alone costs through gunicorn and WhiteNoise on this machine.",
         "- Database `sla_bench` and files under /tmp/sla-bench, created for the run; the "
         "database is dropped afterwards.",
         "",

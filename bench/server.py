@@ -46,6 +46,7 @@ class Server:
         env = bench_environ()
         if self.workers:
             env["WEB_CONCURRENCY"] = str(self.workers)
+        self.log_start = self.log_path.stat().st_size if self.log_path.exists() else 0
         with open(self.log_path, "ab") as log_file:
             # The working directory is the checkout, so gunicorn reads ./gunicorn.conf.py.
             self.process = subprocess.Popen(
@@ -81,12 +82,26 @@ class Server:
                 raise RuntimeError(f"gunicorn exited; see {self.log_path}")
             try:
                 status, _, _ = request("/accounts/login/")
-                if status == 200:
-                    return
             except OSError:
-                pass
+                status = None
+            if status == 200 and self._warm_workers() >= self._expected_workers():
+                return
             time.sleep(0.2)
         raise RuntimeError(f"gunicorn did not answer within {timeout} s; see {self.log_path}")
+
+    def _expected_workers(self) -> int:
+        """As gunicorn.conf.py counts them."""
+        return self.workers or 2 * (os.cpu_count() or 1) + 1
+
+    def _warm_workers(self) -> int:
+        """Workers of this start that have finished their warm-up (gunicorn.conf.py logs it).
+
+        The first answer comes from the first warm worker, while the others still load
+        fonts and dictionaries on the same cores: measuring then would time the start-up.
+        """
+        with open(self.log_path, "rb") as log_file:
+            log_file.seek(self.log_start)
+            return log_file.read().count(b"PDF warm-up done in worker")
 
     def worker_pids(self) -> list[int]:
         pid = self.process.pid
