@@ -101,7 +101,7 @@ class Server:
         """
         with open(self.log_path, "rb") as log_file:
             log_file.seek(self.log_start)
-            return log_file.read().count(b"PDF warm-up done in worker")
+            return log_file.read().count(b"Warm-up done in worker")
 
     def worker_pids(self) -> list[int]:
         pid = self.process.pid
