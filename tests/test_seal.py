@@ -172,15 +172,22 @@ def test_seal_from_a_pkcs12_file_with_passphrase(settings, tmp_path, demo_pdf):
     assert "Signature is Valid." in report
 
 
-def test_create_seal_certificate_encrypts_the_key_with_the_passphrase(settings, tmp_path, demo_pdf):
+@pytest.fixture
+def encrypted_seal_settings(settings, tmp_path):
+    """Seal files made by the management command, the key encrypted with a passphrase."""
     settings.SLA_SEAL_KEY_FILE = tmp_path / "seal-key.pem"
     settings.SLA_SEAL_CERT_FILE = tmp_path / "seal-cert.pem"
     settings.SLA_SEAL_PKCS12_FILE = None
     settings.SLA_SEAL_PASSPHRASE = "geheim"
     settings.SLA_SEAL_TIMESTAMP_URL = None
     call_command("create_seal_certificate", stdout=StringIO())
+    return settings
 
-    assert b"ENCRYPTED PRIVATE KEY" in settings.SLA_SEAL_KEY_FILE.read_bytes()
+
+def test_create_seal_certificate_encrypts_the_key_with_the_passphrase(
+    encrypted_seal_settings, demo_pdf
+):
+    assert b"ENCRYPTED PRIVATE KEY" in encrypted_seal_settings.SLA_SEAL_KEY_FILE.read_bytes()
     assert "Signature is Valid." in pdfsig(seal_pdf(demo_pdf))
 
 
@@ -201,16 +208,10 @@ def test_a_renewed_certificate_seals_from_the_next_pdf_on(seal_settings, demo_pd
     assert "Signature is Valid." in report
 
 
-def test_a_wrong_passphrase_is_an_error_even_after_a_good_seal(settings, tmp_path, demo_pdf):
-    settings.SLA_SEAL_KEY_FILE = tmp_path / "seal-key.pem"
-    settings.SLA_SEAL_CERT_FILE = tmp_path / "seal-cert.pem"
-    settings.SLA_SEAL_PKCS12_FILE = None
-    settings.SLA_SEAL_PASSPHRASE = "geheim"
-    settings.SLA_SEAL_TIMESTAMP_URL = None
-    call_command("create_seal_certificate", stdout=StringIO())
+def test_a_wrong_passphrase_is_an_error_even_after_a_good_seal(encrypted_seal_settings, demo_pdf):
     assert "Signature is Valid." in pdfsig(seal_pdf(demo_pdf))
 
-    settings.SLA_SEAL_PASSPHRASE = "falsch"
+    encrypted_seal_settings.SLA_SEAL_PASSPHRASE = "falsch"
     with pytest.raises(SealError):
         seal_pdf(demo_pdf)
 

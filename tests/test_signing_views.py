@@ -458,6 +458,18 @@ def test_a_tampered_audit_row_is_reported_with_its_number(client, submitted):
     assert f"Prüfprotokoll beschädigt ab Eintrag {number}" in text
 
 
+def record_downloads(agreement, count: int) -> None:
+    """``count`` downloads of the PDF by the marketing representative, as the view records them."""
+    with transaction.atomic():
+        for _ in range(count):
+            audit_record(
+                agreement=agreement,
+                action=AuditAction.PDF_DOWNLOADED,
+                actor=agreement.marketing_representative,
+                meta=make_request_meta(),
+            )
+
+
 def test_the_page_needs_no_more_queries_for_a_longer_trail(client, submitted):
     sign_agreement(submitted, Party.MARKETING)
     login(client, "marketing")
@@ -466,14 +478,7 @@ def test_the_page_needs_no_more_queries_for_a_longer_trail(client, submitted):
 
     with CaptureQueriesContext(connection) as few:
         client.get(detail)
-    with transaction.atomic():
-        for _ in range(10):
-            audit_record(
-                agreement=submitted,
-                action=AuditAction.PDF_DOWNLOADED,
-                actor=submitted.marketing_representative,
-                meta=make_request_meta(),
-            )
+    record_downloads(submitted, 10)
     with CaptureQueriesContext(connection) as many:
         response = client.get(detail)
 
@@ -483,14 +488,7 @@ def test_the_page_needs_no_more_queries_for_a_longer_trail(client, submitted):
 
 def test_older_downloads_are_one_line_of_the_trail_and_still_verified(client, submitted):
     sign_agreement(submitted, Party.MARKETING)
-    with transaction.atomic():
-        for _ in range(25):
-            audit_record(
-                agreement=submitted,
-                action=AuditAction.PDF_DOWNLOADED,
-                actor=submitted.marketing_representative,
-                meta=make_request_meta(),
-            )
+    record_downloads(submitted, 25)
     login(client, "marketing")
 
     text = client.get(url("agreement_detail", submitted)).text
@@ -504,14 +502,7 @@ def test_older_downloads_are_one_line_of_the_trail_and_still_verified(client, su
 
 def test_a_tampered_hidden_download_is_still_reported(client, submitted):
     sign_agreement(submitted, Party.MARKETING)
-    with transaction.atomic():
-        for _ in range(15):
-            audit_record(
-                agreement=submitted,
-                action=AuditAction.PDF_DOWNLOADED,
-                actor=submitted.marketing_representative,
-                meta=make_request_meta(),
-            )
+    record_downloads(submitted, 15)
     first_download = (
         AuditEvent.objects.filter(agreement=submitted, action=AuditAction.PDF_DOWNLOADED)
         .order_by("sequence")
