@@ -34,8 +34,9 @@ class Organisation(models.Model):
 
     name = models.CharField(_("Name"), max_length=200, unique=True)
     created_at = models.DateTimeField(auto_now_add=True)
-    # Moves with every save, and when a member's name changes (signals.py): the
-    # dashboard's cache key reads it to know that a kept list would show old names.
+    # Moves with every save, when a member's name changes and when one of its agreements
+    # is deleted (signals.py): the dashboard's cache key reads it to know that a kept
+    # list would show old names or a row that is gone.
     updated_at = models.DateTimeField(_("Geändert am"), auto_now=True)
 
     class Meta:

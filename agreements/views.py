@@ -92,7 +92,8 @@ DASHBOARD_COLUMNS = (
     ),
 )
 # How long a rendered list is kept. Its key changes whenever what it shows can have
-# changed, so this only bounds the memory that lists of old contents hold.
+# changed, so this bounds the memory that lists of old contents hold, and how long a
+# list could outlive a change that no timestamp tells (a server clock set back).
 DASHBOARD_LIST_SECONDS = 10 * 60
 SIGNED_LIST_PAGE_SIZE = 20
 
