@@ -72,6 +72,20 @@ def verify_url() -> str:
     return settings.SLA_SITE_URL + reverse("pdf_verify")
 
 
+def signed_render_inputs(agreement: Agreement) -> dict:
+    """What the signed PDF is rendered with besides the agreement: its valid signatures
+    (the signature block) and the audit page; ``render_agreement_pdf``'s keywords."""
+    rows = signature_rows(agreement)
+    audit_page = AuditPageData(
+        agreement_id=agreement.pk,
+        revision=agreement.revision,
+        content_sha256=agreement.content_sha256,
+        verify_url=verify_url(),
+        signatures=rows,
+    )
+    return {"signatures": rows, "audit_page": audit_page}
+
+
 def signed_pdf_store(*, agreement_id: int) -> Agreement:
     """Render, seal and store the signed PDF of a signed agreement, once; return it.
 
@@ -93,16 +107,8 @@ def signed_pdf_store(*, agreement_id: int) -> Agreement:
             raise SignedPdfError(
                 f"Agreement {agreement_id}: the content no longer matches the signed version."
             )
-        rows = signature_rows(agreement)
-        audit_page = AuditPageData(
-            agreement_id=agreement.pk,
-            revision=agreement.revision,
-            content_sha256=agreement.content_sha256,
-            verify_url=verify_url(),
-            signatures=rows,
-        )
         try:
-            pdf = seal_pdf(render_agreement_pdf(agreement, signatures=rows, audit_page=audit_page))
+            pdf = seal_pdf(render_agreement_pdf(agreement, **signed_render_inputs(agreement)))
         except (PdfRenderError, SealError, ImproperlyConfigured) as error:
             raise SignedPdfError(f"Agreement {agreement_id}: {error}") from error
 

@@ -18,20 +18,20 @@ from contextlib import contextmanager
 from .common import Sample, log, peak_rss_bytes, rss_bytes
 
 
-def signed_render_inputs(agreement):
-    """What ``archive.signed_pdf_store`` renders for a signed agreement: rows and audit page."""
-    from agreements.archive import signature_rows, verify_url
-    from agreements.pdf import AuditPageData
+def measured_in_pairs(ours, bare, repeat: int) -> tuple[Sample, Sample]:
+    """``repeat`` timings of each, one right after the other.
 
-    rows = signature_rows(agreement)
-    audit_page = AuditPageData(
-        agreement_id=agreement.pk,
-        revision=agreement.revision,
-        content_sha256=agreement.content_sha256,
-        verify_url=verify_url(),
-        signatures=rows,
-    )
-    return {"signatures": rows, "audit_page": audit_page}
+    Which side goes first alternates, so that a trend in the machine's load favours
+    neither.
+    """
+    ours_sample, bare_sample = Sample(), Sample()
+    pair = ((ours, ours_sample), (bare, bare_sample))
+    for index in range(repeat):
+        for function, sample in pair if index % 2 == 0 else pair[::-1]:
+            start = time.perf_counter()
+            function()
+            sample.values.append(time.perf_counter() - start)
+    return ours_sample, bare_sample
 
 
 @contextmanager
@@ -88,6 +88,7 @@ def render_vs_bare(agreement, repeat: int) -> dict:
     """
     import weasyprint
 
+    from agreements.archive import signed_render_inputs
     from agreements.pdf import PDF_BASE_URL, render_agreement_pdf
 
     inputs = signed_render_inputs(agreement)
@@ -103,15 +104,7 @@ def render_vs_bare(agreement, repeat: int) -> dict:
         return weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf()
 
     bare_pdf = bare()  # warm both before measuring
-    ours_sample, bare_sample = Sample(), Sample()
-    pair = ((ours, ours_sample), (bare, bare_sample))
-    for index in range(repeat):
-        # Which side goes first alternates, so that a trend in the machine's load favours
-        # neither.
-        for function, sample in pair if index % 2 == 0 else pair[::-1]:
-            start = time.perf_counter()
-            function()
-            sample.values.append(time.perf_counter() - start)
+    ours_sample, bare_sample = measured_in_pairs(ours, bare, repeat)
     return {
         "ours": ours_sample,
         "bare": bare_sample,
@@ -129,6 +122,7 @@ def seal_vs_bare(agreement, repeat: int) -> dict:
     from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
     from pyhanko.sign import fields, signers
 
+    from agreements.archive import signed_render_inputs
     from agreements.pdf import render_agreement_pdf
     from agreements.seal import seal_pdf
 
@@ -151,15 +145,7 @@ def seal_vs_bare(agreement, repeat: int) -> dict:
 
     ours()
     bare()
-    ours_sample, bare_sample = Sample(), Sample()
-    pair = ((ours, ours_sample), (bare, bare_sample))
-    for index in range(repeat):
-        # Which side goes first alternates, so that a trend in the machine's load favours
-        # neither.
-        for function, sample in pair if index % 2 == 0 else pair[::-1]:
-            start = time.perf_counter()
-            function()
-            sample.values.append(time.perf_counter() - start)
+    ours_sample, bare_sample = measured_in_pairs(ours, bare, repeat)
     return {"ours": ours_sample, "bare": bare_sample}
 
 
@@ -225,6 +211,7 @@ def completion(repeat: int) -> dict:
     """
     from django.utils import timezone
 
+    from agreements.archive import signed_render_inputs
     from agreements.enums import AuditAction
     from agreements.pdf import render_agreement_pdf
     from agreements.seal import seal_pdf
@@ -337,6 +324,7 @@ def signed_agreement_with_attachment(size: int, *, year: int):
 
 
 def _fresh_process_agreement():
+    from agreements.archive import signed_render_inputs
     from agreements.demo import signed_demo_agreement
 
     agreement = signed_demo_agreement()
