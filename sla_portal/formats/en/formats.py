@@ -5,14 +5,6 @@ The users are in Switzerland whichever language they read: the SLA, the date inp
 not show 12/31/2027 beside them. Only the decimal point is English.
 """
 
-DATE_FORMAT = "d.m.Y"
-SHORT_DATE_FORMAT = "d.m.Y"
-DATETIME_FORMAT = "d.m.Y H:i"
-SHORT_DATETIME_FORMAT = "d.m.Y H:i"
-TIME_FORMAT = "H:i"
-DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"]
-DATETIME_INPUT_FORMATS = ["%d.%m.%Y %H:%M:%S", "%d.%m.%Y %H:%M", "%d.%m.%Y", "%Y-%m-%d %H:%M"]
-FIRST_DAY_OF_WEEK = 1
+from sla_portal.formats.de_CH.formats import *  # noqa: F403
+
 DECIMAL_SEPARATOR = "."
-THOUSAND_SEPARATOR = "’"
-NUMBER_GROUPING = 3
