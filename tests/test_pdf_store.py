@@ -397,7 +397,7 @@ def test_a_failing_render_on_download_shows_an_error_page(
     settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"
     client.login(username="management", password="demo")
 
-    with caplog.at_level(logging.ERROR, logger="agreements.views"):
+    with caplog.at_level(logging.ERROR, logger="agreements.views.pdf"):
         response, _ = download(client, demo_agreement)
 
     assert response.status_code == 503
