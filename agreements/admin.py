@@ -26,8 +26,10 @@ class MembershipInline(admin.TabularInline):
 
 @admin.register(Organisation)
 class OrganisationAdmin(admin.ModelAdmin):
-    list_display = ["name", "created_at"]
+    list_display = ["name", "require_sso", "require_signing_second_factor", "created_at"]
+    list_filter = ["require_sso", "require_signing_second_factor"]
     search_fields = ["name"]
+    fields = ["name", "require_sso", "require_signing_second_factor"]
     inlines = [MembershipInline]
 
 

@@ -51,6 +51,14 @@ class AuditAction(models.TextChoices):
     SUPERSEDED = "superseded", _("Abgelöst")
 
 
+class SigningMethod(models.TextChoices):
+    """How a signer proved at the sign form that it is them; the ``signed`` event keeps it."""
+
+    PASSWORD = "password", _("Passwort")
+    TOTP = "totp", _("Code aus der Authenticator-App")
+    WEBAUTHN = "webauthn", _("Passkey")
+
+
 class ReminderKind(models.TextChoices):
     """What a reminder mail (``manage.py send_reminders``) is about."""
 

@@ -16,7 +16,9 @@ from django.utils.translation import gettext_lazy as _
 from .actuals import ACTUALS_FIELDS, AMOUNT_FIELDS, format_number
 from .actuals_csv import CsvValueError, parse_number
 from .document import swiss_number
-from .enums import Party
+from .enums import Party, SigningMethod
+from .identity import signing as identity_signing
+from .identity import throttle as identity_throttle
 from .models import Agreement, FurtherDefinition, PeriodActuals
 from .uploads import PDF_MAGIC, FrameworkDocumentField
 
@@ -310,15 +312,30 @@ class SubmitForm(forms.Form):
 
 
 class SignForm(forms.Form):
-    """The signer's intent: password again, full name typed, explicit consent.
+    """The signer's intent: a factor that proves it is them, full name typed, consent.
 
-    ``content_sha256`` is the hash of the version the page showed; ``agreement_sign``
-    refuses it when the frozen content has changed since.
+    ``methods`` are the factors that count for this signer and organisation, strongest
+    first (``identity.rules.signing_methods``): a passkey (``credential``, filled in by
+    the page's script), a code of the authenticator app, the password. The first one
+    given is checked, as a log-in would be (a miss counts towards the lockout);
+    ``cleaned_data["method"]`` says which. ``content_sha256`` is the hash of the version
+    the page showed; ``agreement_sign`` refuses it when the frozen content has changed.
     """
 
+    credential = forms.JSONField(required=False, widget=forms.HiddenInput)
+    code = forms.CharField(
+        label=_("Code aus der Authenticator-App"),
+        required=False,
+        max_length=20,
+        widget=forms.TextInput(
+            attrs={"autocomplete": "one-time-code", "inputmode": "numeric", "spellcheck": "false"}
+        ),
+        help_text=_("Die sechs Ziffern, die Ihre App jetzt anzeigt."),
+    )
     password = forms.CharField(
         label=_("Ihr Passwort"),
         strip=False,
+        required=False,
         widget=forms.PasswordInput(attrs={"autocomplete": "current-password"}),
         help_text=_("Zur Bestätigung, dass Sie selbst unterzeichnen."),
         error_messages={"required": _("Bitte geben Sie Ihr Passwort ein.")},
@@ -338,21 +355,53 @@ class SignForm(forms.Form):
     )
     content_sha256 = forms.RegexField(regex=r"^[0-9a-f]{64}$", widget=forms.HiddenInput)
 
-    def __init__(self, *args, user, **kwargs):
+    FACTOR_FIELDS = {
+        SigningMethod.WEBAUTHN: "credential",
+        SigningMethod.TOTP: "code",
+        SigningMethod.PASSWORD: "password",
+    }
+
+    def __init__(self, *args, user, request, methods, **kwargs):
         super().__init__(*args, **kwargs)
-        self.user = user
+        self.user, self.request, self.methods = user, request, list(methods)
+        for method, name in self.FACTOR_FIELDS.items():
+            if method not in self.methods:
+                del self.fields[name]
+        if self.methods == [SigningMethod.PASSWORD]:
+            self.fields["password"].required = True
         self.fields["typed_name"].help_text = _(
             "So, wie er in der Vereinbarung steht: %(name)s"
         ) % {"name": user.get_full_name() or user.get_username()}
 
-    def clean_password(self):
-        password = self.cleaned_data["password"]
-        if not self.user.check_password(password):
-            raise ValidationError(
-                _("Das Passwort ist nicht korrekt."),
-                code="password_incorrect",
+    def clean(self):
+        cleaned = super().clean()
+        method = next(
+            (m for m in self.methods if cleaned.get(self.FACTOR_FIELDS[m]) not in (None, "")),
+            None,
+        )
+        if method is None:
+            if not self.has_error("password"):
+                self.add_error(None, _("Bitte bestätigen Sie mit einem der Verfahren unten."))
+            return cleaned
+        if identity_throttle.is_locked_out(self.request, self.user):
+            self.add_error(None, _("Zu viele Fehlversuche: bitte versuchen Sie es später."))
+            return cleaned
+        value = cleaned[self.FACTOR_FIELDS[method]]
+        if method == SigningMethod.WEBAUTHN:
+            confirmed = identity_signing.passkey_confirms(self.request, self.user, value)
+            error = _("Der Passkey wurde nicht bestätigt. Bitte versuchen Sie es noch einmal.")
+        elif method == SigningMethod.TOTP:
+            confirmed = identity_signing.totp_confirms(self.request, self.user, value)
+            error = _("Der Code ist nicht korrekt oder schon verwendet.")
+        else:
+            confirmed = identity_signing.password_confirms(self.request, self.user, value)
+            error = _("Das Passwort ist nicht korrekt.")
+        if not confirmed:
+            self.add_error(
+                self.FACTOR_FIELDS[method] if method != SigningMethod.WEBAUTHN else None, error
             )
-        return password
+        cleaned["method"] = method
+        return cleaned
 
 
 class DeclineForm(forms.Form):

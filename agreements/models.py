@@ -38,6 +38,23 @@ class Organisation(models.Model):
     # is deleted (signals.py): the dashboard's cache key reads it to know that a kept
     # list would show old names or a row that is gone.
     updated_at = models.DateTimeField(_("Geändert am"), auto_now=True)
+    # How its members log in and sign (agreements.identity, docs/security.md).
+    require_sso = models.BooleanField(
+        _("Anmeldung nur über Single Sign-on"),
+        default=False,
+        help_text=_(
+            "Mitglieder melden sich über den Identitätsanbieter der Firma an; Passwort und "
+            "Passkey des Portals genügen dann nicht zur Anmeldung."
+        ),
+    )
+    require_signing_second_factor = models.BooleanField(
+        _("Zweiter Faktor zum Unterzeichnen"),
+        default=False,
+        help_text=_(
+            "Wer für diese Organisation unterzeichnet, bestätigt mit einem Passkey oder "
+            "einem Code aus der Authenticator-App; das Passwort allein genügt nicht."
+        ),
+    )
 
     class Meta:
         ordering = ["name"]

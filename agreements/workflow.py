@@ -36,7 +36,8 @@ from . import mails
 from .archive import signed_pdf_store
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
-from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party
+from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party, SigningMethod
+from .identity.rules import method_allowed
 from .models import Agreement, FurtherDefinition, Membership, Signature
 from .snapshot import NON_CONTENT_FIELDS, agreement_snapshot, snapshot_sha256
 
@@ -129,14 +130,17 @@ def agreement_sign(
     typed_name: str,
     content_sha256: str,
     meta: RequestMeta,
+    method: SigningMethod = SigningMethod.PASSWORD,
 ) -> Signature:
     """Sign for ``party`` as its named representative; the second signature completes.
 
     ``content_sha256`` is the hash of the version the signer read (the page hands it
     along); it must equal the frozen one, or the signer signs nothing they have not seen.
     ``typed_name`` must be the signer's full name as the document prints it. Confirming
-    the password and the consent are the form's job before it calls this. The returned
-    signature's ``agreement`` shows whether this signature completed it (status SIGNED).
+    the signer's factor and the consent are the form's job before it calls this;
+    ``method`` says which factor it checked, and must be one the organisation accepts
+    (a second factor where it requires one). The returned signature's ``agreement``
+    shows whether this signature completed it (status SIGNED).
     """
     party = Party(party)
     with transaction.atomic():
@@ -154,6 +158,13 @@ def agreement_sign(
         if agreement.signatures.valid().filter(party=party).exists():
             raise WorkflowError(
                 _("Für %(party)s wurde bereits unterzeichnet.") % {"party": party.label}
+            )
+        if not method_allowed(SigningMethod(method), agreement.organisation):
+            raise WorkflowError(
+                _(
+                    "Ihre Organisation verlangt zum Unterzeichnen einen zweiten Faktor: "
+                    "einen Passkey oder einen Code aus der Authenticator-App."
+                )
             )
         if content_sha256 != agreement.content_sha256:
             raise WorkflowError(
@@ -203,6 +214,7 @@ def agreement_sign(
                 "party": party.value,
                 "typed_name": signature.typed_name,
                 "content_sha256": signature.content_sha256,
+                "method": SigningMethod(method).value,
             },
         )
         signed_parties = set(agreement.signatures.valid().values_list("party", flat=True))

@@ -27,6 +27,25 @@ def client_ip(request: HttpRequest) -> str:
     return request.META.get("REMOTE_ADDR", "")
 
 
+def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str:
+    """The name django-axes counts a log-in attempt under: what was typed, in lower case.
+
+    allauth authenticates with ``username`` (and ``email`` when an address was typed);
+    the sign and password forms pass the account's user name. Lower case, because allauth
+    finds accounts regardless of case: "Anna" and "anna" are one account to throttle.
+    """
+    credentials = credentials or {}
+    data = getattr(request, "POST", {}) if request is not None else {}
+    typed = (
+        credentials.get("username")
+        or credentials.get("email")
+        or data.get("login")
+        or data.get("username")
+        or ""
+    )
+    return str(typed).strip().lower()
+
+
 def lockout_response(request: HttpRequest, original_response=None, credentials=None):
     """The German page a locked-out log-in gets (429), saying how long the lockout lasts.
 

@@ -7,6 +7,7 @@ required secrets must be set, otherwise start-up fails loudly.
 
 import importlib.util
 import os
+import re
 from datetime import timedelta
 from pathlib import Path
 
@@ -52,6 +53,43 @@ def env_required(name: str) -> str:
     return value
 
 
+def env_oidc_providers() -> list[dict]:
+    """The OpenID Connect providers named in ``SLA_OIDC_PROVIDERS``, as allauth's APPS.
+
+    ``SLA_OIDC_PROVIDERS=entra,keycloak`` names them; each then reads
+    ``SLA_OIDC_<ID>_ISSUER``, ``_CLIENT_ID``, ``_SECRET`` (or ``_SECRET_FILE``), and
+    optionally ``_NAME`` (the button's label) and ``_VERIFIED_DOMAINS`` (domains whose
+    addresses the provider vouches for although it sends no ``email_verified`` claim).
+    """
+    apps = []
+    for provider_id in env_list("SLA_OIDC_PROVIDERS"):
+        if not re.fullmatch(r"[a-z0-9][a-z0-9-]*", provider_id):
+            raise ImproperlyConfigured(
+                f"SLA_OIDC_PROVIDERS: {provider_id!r} must be lower-case letters, digits, dashes"
+            )
+        prefix = f"SLA_OIDC_{provider_id.upper().replace('-', '_')}"
+        app_settings = {"server_url": _env_oidc_required(f"{prefix}_ISSUER")}
+        if domains := env_list(f"{prefix}_VERIFIED_DOMAINS"):
+            app_settings["verified_email"] = domains
+        apps.append(
+            {
+                "provider_id": provider_id,
+                "name": env_str(f"{prefix}_NAME") or provider_id,
+                "client_id": _env_oidc_required(f"{prefix}_CLIENT_ID"),
+                "secret": _env_oidc_required(f"{prefix}_SECRET"),
+                "settings": app_settings,
+            }
+        )
+    return apps
+
+
+def _env_oidc_required(name: str) -> str:
+    value = env_str(name)
+    if not value:
+        raise ImproperlyConfigured(f"{name} must be set for the provider in SLA_OIDC_PROVIDERS")
+    return value
+
+
 DEBUG = env_bool("DJANGO_DEBUG", default=False)
 VAR_DIR = Path(os.environ.get("SLA_VAR_DIR", BASE_DIR / "var"))
 
@@ -78,6 +116,13 @@ INSTALLED_APPS = [
     "csp",  # django-csp: the Content-Security-Policy header
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS
     "agreements",
+    # django-allauth: log-in, password, single sign-on and second factors. After
+    # agreements, whose templates (templates/account, templates/mfa, ...) replace its own.
+    "allauth",
+    "allauth.account",
+    "allauth.socialaccount",
+    "allauth.socialaccount.providers.openid_connect",
+    "allauth.mfa",
 ]
 
 MIDDLEWARE = [
@@ -89,6 +134,7 @@ MIDDLEWARE = [
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
     # Last, as django-axes requires: it turns a refused log-in into the lockout page.
@@ -130,14 +176,15 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 # django-axes first: it refuses a log-in while the account or the address is locked out,
-# before the password is even checked.
+# before the password is even checked. allauth's backend finds a user by user name or by
+# e-mail address.
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "allauth.account.auth_backends.AuthenticationBackend",
 ]
-LOGIN_URL = "login"
+LOGIN_URL = "account_login"
 LOGIN_REDIRECT_URL = "dashboard"
-LOGOUT_REDIRECT_URL = "login"
+LOGOUT_REDIRECT_URL = "account_login"
 # Mail is sent after the request (transaction.on_commit) and needs absolute links. Default:
 # the first allowed host over HTTPS in production, the development server in debug.
 SLA_SITE_URL = (
@@ -274,6 +321,62 @@ AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # one the proxy appended to X-Forwarded-For (sla_portal.security.client_ip).
 SLA_TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0 if DEBUG else 1)
 AXES_CLIENT_IP_CALLABLE = "sla_portal.security.client_ip"
+# The name a failure is counted under: what was typed in the log-in form (user name or
+# e-mail address), in lower case, as allauth finds the account regardless of case.
+AXES_USERNAME_CALLABLE = "sla_portal.security.attempted_username"
+
+# Identity (django-allauth, agreements/identity/, docs/security.md). Accounts are made by
+# staff (later by invitation), never by a visitor: sign-up is closed. People log in with
+# user name or e-mail address and password, with a passkey, or through their company's
+# OpenID provider; TOTP, passkeys and recovery codes are their second factor.
+ACCOUNT_ADAPTER = "agreements.identity.adapters.AccountAdapter"
+SOCIALACCOUNT_ADAPTER = "agreements.identity.adapters.SocialAccountAdapter"
+MFA_ADAPTER = "agreements.identity.adapters.MFAAdapter"
+ACCOUNT_FORMS = {
+    "login": "agreements.identity.forms.LoginForm",
+    "change_password": "agreements.identity.forms.ChangePasswordForm",
+    "reset_password": "agreements.identity.forms.ResetPasswordForm",
+    "reset_password_from_key": "agreements.identity.forms.ResetPasswordKeyForm",
+}
+ACCOUNT_LOGIN_METHODS = {"username", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["email*", "username*", "password1*", "password2*"]
+# No "remember me": a log-in ends with the browser (SESSION_EXPIRE_AT_BROWSER_CLOSE).
+ACCOUNT_SESSION_REMEMBER = False
+# An address someone adds counts only once they followed the link mailed to it; the
+# address staff entered stays until then (single sign-on links accounts by it).
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_CHANGE_EMAIL = True
+# Mail to the account's owner whenever its password, address or factors change.
+ACCOUNT_EMAIL_NOTIFICATIONS = True
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "SLA-Portal: "
+# Password reset: a link valid for SLA_PASSWORD_RESET_MINUTES, no log-in on its own (the
+# new password then goes through the log-in, and its second factor, like any other), and
+# no mail to addresses without an account.
+PASSWORD_RESET_TIMEOUT = 60 * env_int("SLA_PASSWORD_RESET_MINUTES", 60)
+ACCOUNT_LOGIN_ON_PASSWORD_RESET = False
+ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
+ACCOUNT_PREVENT_ENUMERATION = True
+# allauth's own limits, on top of django-axes. They are counted in the cache: per worker
+# with the default in-memory cache, across workers with a shared one (docs/scaling.md).
+# Reset mails: 3 an hour per address typed, 10 an hour from one client address.
+ACCOUNT_RATE_LIMITS = {"reset_password": "5/m/ip,10/h/ip,3/h/key"}
+SOCIALACCOUNT_PROVIDERS = {
+    "openid_connect": {
+        "APPS": env_oidc_providers(),
+        "OAUTH_PKCE_ENABLED": True,
+    }
+}
+# Sign-on links to an existing account only by an address the provider verified
+# (agreements.identity.adapters); it never creates one, never wipes its password.
+SOCIALACCOUNT_EMAIL_AUTHENTICATION = False
+SOCIALACCOUNT_AUTO_SIGNUP = False
+SOCIALACCOUNT_EMAIL_REQUIRED = True
+MFA_SUPPORTED_TYPES = ["totp", "recovery_codes", "webauthn"]
+MFA_PASSKEY_LOGIN_ENABLED = True
+# allauth refuses factors to an address nobody verified, against a stranger who signed up
+# with someone else's address; here staff enter the addresses and nobody signs up.
+MFA_ALLOW_UNVERIFIED_EMAIL = True
+MFA_TOTP_ISSUER = "SLA-Portal"
 
 if not DEBUG:
     SESSION_COOKIE_SECURE = True

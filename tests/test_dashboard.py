@@ -209,7 +209,7 @@ def test_authors_find_new_sla_above_a_filled_list(client, organisation, marketin
 def test_anonymous_visitors_are_sent_to_the_login(client):
     response = client.get(reverse("dashboard"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_the_query_count_does_not_grow_with_the_agreements(client, organisation, marketing):

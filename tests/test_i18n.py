@@ -118,14 +118,14 @@ def test_validation_errors_in_english(client, author, draft):
 
 @pytest.mark.parametrize("how", ["cookie", "accept-language"])
 def test_login_page_in_english(client, db, how):
-    response = client.get(reverse("login"), **in_english(client, how))
+    response = client.get(reverse("account_login"), **in_english(client, how))
     for text in ("Sign in", "Username", "Password", "The SLA Portal for Marketing and Sales"):
         assert text in response.text
     assert "Anmelden" not in response.text
 
 
 def test_login_page_in_german_by_default(client, db):
-    response = client.get(reverse("login"))
+    response = client.get(reverse("account_login"))
     for text in ("Anmelden", "Benutzername", "Passwort"):
         assert text in response.text
     assert "Sign in" not in response.text

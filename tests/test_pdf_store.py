@@ -264,7 +264,7 @@ def test_outsiders_get_404_and_anonymous_visitors_the_login(client, signed_demo)
     url = reverse("agreement_pdf", args=[signed_demo.pk])
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
 
     client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
     assert client.get(url).status_code == 404

@@ -77,11 +77,17 @@ print(json.dumps({
 def production_login_page(tmp_path_factory):
     """collectstatic into a fresh STATIC_ROOT, then the log-in page as production serves it."""
     root = tmp_path_factory.mktemp("production")
+    (root / "var").mkdir()
     env = {
         **PRODUCTION,
         "DJANGO_STATIC_ROOT": str(root / "static"),
         "SLA_VAR_DIR": str(root / "var"),
+        # The log-in page lists the single sign-on providers staff stored: it reads the
+        # database, a fresh SQLite file here whatever the test run uses.
+        "DATABASE_URL": f"sqlite:///{root / 'var' / 'db.sqlite3'}",
     }
+    migrated = manage("migrate", "--noinput", timeout=600, **env)
+    assert migrated.returncode == 0, migrated.stderr
     # Compressing every file is slow on a loaded CI machine: allow it minutes.
     collected = manage("collectstatic", "--noinput", timeout=600, **env)
     assert collected.returncode == 0, collected.stderr

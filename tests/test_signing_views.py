@@ -74,7 +74,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, submitted, name):
     target = url(name, submitted)
     response = client.post(target, {"reason": "x"})
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={target}"
+    assert response["Location"] == f"{reverse('account_login')}?next={target}"
     assert fresh(submitted).status == AgreementStatus.AWAITING_SIGNATURES
 
 

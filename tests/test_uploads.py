@@ -314,7 +314,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, agreement_with_documen
     url = download_url(agreement_with_document)
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
 
 
 @pytest.mark.django_db

@@ -135,7 +135,7 @@ def test_someone_from_another_organisation_learns_only_what_the_file_says(
 def test_the_verify_page_needs_a_login(client):
     response = client.get(reverse("pdf_verify"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_the_verify_page_is_linked_from_the_navbar(client, signed_demo):

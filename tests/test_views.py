@@ -24,7 +24,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, demo_agreement):
     url = reverse("agreement_detail", args=[demo_agreement.pk])
     response = client.get(url)
     assert response.status_code == 302
-    assert response["Location"] == f"{reverse('login')}?next={url}"
+    assert response["Location"] == f"{reverse('account_login')}?next={url}"
 
 
 @pytest.mark.django_db

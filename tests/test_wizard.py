@@ -80,7 +80,7 @@ def test_anonymous_visitors_are_sent_to_the_login(client, team):
     agreement = make_agreement(team["organisation"])
     response = client.get(step_url(agreement, "grunddaten"))
     assert response.status_code == 302
-    assert response["Location"].startswith(reverse("login"))
+    assert response["Location"].startswith(reverse("account_login"))
 
 
 def test_each_save_is_stored_and_survives_a_new_session(client, team):

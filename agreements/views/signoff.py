@@ -11,8 +11,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from .. import wizard, workflow
 from ..audit import RequestMeta
 from ..document import SlaDocument
-from ..enums import AgreementStatus
+from ..enums import AgreementStatus, SigningMethod
 from ..forms import DeclineForm, ReopenForm, SignForm, SubmitForm
+from ..identity.rules import signing_methods
+from ..identity.signing import passkey_request_options
 from ..models import Agreement
 from ..permissions import Action, can_edit, can_sign, get_agreement_for
 from .agreement import load_signatures
@@ -56,11 +58,17 @@ def agreement_sign(request, pk: int):
     if party is None:
         messages.info(request, _signing_closed(agreement, request.user))
         return redirect("agreement_detail", pk=pk)
+    methods = signing_methods(request.user, agreement.organisation)
     if request.method != "POST":
-        form = SignForm(user=request.user, initial={"content_sha256": agreement.content_sha256})
+        form = SignForm(
+            user=request.user,
+            request=request,
+            methods=methods,
+            initial={"content_sha256": agreement.content_sha256},
+        )
         return _render_sign(request, agreement, party, form)
 
-    form = SignForm(data=request.POST, user=request.user)
+    form = SignForm(data=request.POST, user=request.user, request=request, methods=methods)
     if not form.is_valid():
         return _render_sign(request, agreement, party, form, status=422)
     try:
@@ -71,6 +79,7 @@ def agreement_sign(request, pk: int):
             typed_name=form.cleaned_data["typed_name"],
             content_sha256=form.cleaned_data["content_sha256"],
             meta=RequestMeta.from_request(request),
+            method=form.cleaned_data["method"],
         )
     except workflow.WorkflowError as error:
         return _render_sign_refused(request, pk, form, error)
@@ -187,6 +196,12 @@ def _render_sign(request, agreement, party, form, *, refusal="", status=200):
         "form": form,
         "refusal": refusal,
         "decline_form": DeclineForm(auto_id="decline_%s"),
+        # A fresh challenge on every showing: the browser's passkey answers only this one.
+        "passkey_options": (
+            {"request_options": passkey_request_options(request.user)}
+            if SigningMethod.WEBAUTHN in form.methods
+            else None
+        ),
     }
     return render(request, "agreements/sign.html", context, status=status)
 
@@ -206,6 +221,8 @@ def _render_sign_refused(request, pk: int, form, error):
     if form.cleaned_data["content_sha256"] != agreement.content_sha256:
         form = SignForm(
             user=request.user,
+            request=request,
+            methods=form.methods,
             initial={
                 "content_sha256": agreement.content_sha256,
                 "typed_name": form.cleaned_data["typed_name"],
