@@ -74,3 +74,32 @@ def login_throttle_off(settings):
     tests/test_security.py switches it on to prove the lockout, through the log-in form.
     """
     settings.AXES_ENABLED = False
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """allauth counts its rate limits (and used TOTP codes) in the cache, which lives as
+    long as the test process: each test starts with none spent."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+
+
+@pytest.fixture(scope="session")
+def openid_provider():
+    """A real OpenID provider on 127.0.0.1 (tests/oidc_provider), for the whole run."""
+    from .sso import OpenIdProvider
+
+    provider = OpenIdProvider.start()
+    yield provider
+    provider.stop()
+
+
+@pytest.fixture
+def sso(settings, openid_provider):
+    """The portal configured with the test provider, as SLA_OIDC_* would configure it."""
+    settings.SOCIALACCOUNT_PROVIDERS = {
+        "openid_connect": {"APPS": [openid_provider.portal_app()], "OAUTH_PKCE_ENABLED": True}
+    }
+    return openid_provider
