@@ -8,7 +8,7 @@ HERE = Path(__file__).resolve().parent
 STATE = Path(os.environ["OIDC_TEST_STATE"])  # a temporary directory of this run
 
 DEBUG = False
-SECRET_KEY = "test-openid-provider-only"  # noqa: S105 - a throw-away test process
+SECRET_KEY = "test-openid-provider-only"  # a throw-away test process
 ALLOWED_HOSTS = ["127.0.0.1"]
 INSTALLED_APPS = [
     "django.contrib.auth",
