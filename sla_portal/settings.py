@@ -137,6 +137,8 @@ MIDDLEWARE = [
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "csp.middleware.CSPMiddleware",
+    # Inside django-csp's: lets the single sign-on buttons redirect to their provider.
+    "agreements.identity.middleware.SsoFormActionMiddleware",
     # Last, as django-axes requires: it turns a refused log-in into the lockout page.
     "axes.middleware.AxesMiddleware",
 ]

@@ -106,7 +106,7 @@ def login(page: Page, live_server) -> Callable[..., Page]:
     def _login(username: str, password: str = DEMO_PASSWORD) -> Page:
         page.goto(f"{live_server.url}/accounts/login/")
         form = page.locator("form:has(input[name=password])")
-        form.locator("input[name=username]").fill(username)
+        form.locator("input[name=login]").fill(username)
         form.locator("input[name=password]").fill(password)
         form.locator("[type=submit]").click()
         page.wait_for_url(f"{live_server.url}/")
