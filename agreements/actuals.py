@@ -34,9 +34,11 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
-from .document import conversion_rate, swiss_date, swiss_number, swiss_percent
+from .document import conversion_rate, swiss_date
 from .enums import AgreementStatus, FunnelStage, Role, SqlPeriod
 from .models import Agreement, PeriodActuals
+from .numbers import format_amount, format_integer
+from .numbers import format_percent as percent_text
 
 MONTHS_PER_PERIOD = {
     SqlPeriod.MONTH: 1,
@@ -249,16 +251,17 @@ def percent_of(actual, target) -> Decimal | None:
 
 
 def format_percent(value: Decimal | None) -> str:
-    return swiss_percent(value) if value is not None else "–"
+    """A share for the dashboard's tables, "–" while it cannot be computed."""
+    return percent_text(value) if value is not None else "–"
 
 
 def format_number(value) -> str:
+    """A reported figure (a count, or an amount in francs), "–" while not reported."""
     if value is None:
         return "–"
     if isinstance(value, Decimal):
-        whole, _sep, cents = f"{value:,.2f}".partition(".")
-        return f"{whole.replace(',', '’')}.{cents}"
-    return swiss_number(value)
+        return format_amount(value)
+    return format_integer(value)
 
 
 @dataclass

@@ -3,10 +3,9 @@
 Import. The first line names the columns (``COLUMNS``, in any order, upper or lower case;
 spaces and hyphens count as underscores). ``periode`` is required: any day of the period
 (its first or last day, as a CRM report prints it), as 31.12.2026, 31.12.26 or 2026-12-31.
-Numbers may be written the Swiss, German or English way: 34’000, 34'000, 34 000,
-34.000, 34,000, 1’234.50, 1.234,50, 1,234.50; a lone "." or "," followed by exactly three
-digits is a thousands separator (no figure here has three decimals), otherwise a decimal
-point. "CHF" is ignored. The separator is ";" or "," (whichever the header line uses),
+Numbers are read as the forms read them (``agreements.numbers``): Swiss, German or
+English, 34’000, 34'000, 34 000, 34.000, 34,000, 1’234.50, 1.234,50, 1,234.50; "CHF" is
+ignored. The separator is ";" or "," (whichever the header line uses),
 the encoding UTF-8 with or without BOM (Windows-1252 as Excel writes it is accepted too).
 
 An empty cell leaves the stored figure as it is. Columns of the other role are ignored
@@ -27,7 +26,7 @@ import datetime
 import io
 import re
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import Decimal
 
 from django.utils.translation import gettext as _
 
@@ -40,6 +39,7 @@ from .actuals import (
     fields_for_role,
 )
 from .models import Agreement, PeriodActuals
+from .numbers import NumberInputError, parse_amount, parse_integer
 
 # CSV column -> PeriodActuals field.
 COLUMNS = {
@@ -69,53 +69,25 @@ COLUMN_ALIASES = {
 MAX_BYTES = 1_000_000  # a year of monthly figures is a few hundred bytes
 MAX_LINES = 500
 
-THOUSANDS_MARKS = "’'ʼ‘\u00a0\u202f "  # apostrophes and (no-break) spaces
-GROUPED = re.compile(r"^\d{1,3}([.,]\d{3})+$")
-
 
 class CsvValueError(ValueError):
     """A cell that is not what its column needs; the message says what is wrong."""
 
 
-def parse_number(text: str, *, amount: bool) -> int | Decimal:
-    """A figure as written in a Swiss, German or English report; see the module docstring.
+def parse_figure(text: str, *, amount: bool) -> int | Decimal:
+    """A figure of a report, read as the forms read it (``agreements.numbers``).
 
     ``amount`` allows two decimals (CHF); otherwise a whole number is required.
     """
-    value = text.strip()
-    if value.upper().startswith("CHF"):
-        value = value[3:].strip()
-    if value.upper().endswith("CHF"):
-        value = value[:-3].strip()
-    for mark in THOUSANDS_MARKS:
-        value = value.replace(mark, "")
-    if value.startswith("-"):
-        raise CsvValueError(_("darf nicht negativ sein"))
-    if not value or not re.fullmatch(r"[\d.,]+", value):
-        raise CsvValueError(_("„%(text)s“ ist keine Zahl") % {"text": text.strip()})
-    if "." in value and "," in value:
-        decimal_mark = "." if value.rfind(".") > value.rfind(",") else ","
-        whole, _sep, fraction = value.rpartition(decimal_mark)
-        if decimal_mark in whole or not GROUPED.match(whole):
-            raise CsvValueError(_("„%(text)s“ ist keine Zahl") % {"text": text.strip()})
-        value = re.sub(r"[.,]", "", whole) + "." + fraction
-    elif GROUPED.match(value) and len(set(re.sub(r"\d", "", value))) == 1:
-        value = re.sub(r"[.,]", "", value)
-    elif value.count(".") + value.count(",") > 1:
-        raise CsvValueError(_("„%(text)s“ ist keine Zahl") % {"text": text.strip()})
-    else:
-        value = value.replace(",", ".")
     try:
-        number = Decimal(value)
-    except InvalidOperation:
-        raise CsvValueError(_("„%(text)s“ ist keine Zahl") % {"text": text.strip()}) from None
-    if amount:
-        if number != number.quantize(Decimal("0.01")):
-            raise CsvValueError(_("höchstens zwei Nachkommastellen (Rappen)"))
-        return number.quantize(Decimal("0.01"))
-    if number != number.to_integral_value():
-        raise CsvValueError(_("„%(text)s“ ist keine ganze Zahl") % {"text": text.strip()})
-    return int(number)
+        number = parse_amount(text) if amount else parse_integer(text)
+    except NumberInputError as error:
+        raise CsvValueError(error.message) from None
+    if number < 0:
+        raise CsvValueError(
+            _("„%(text)s“: Die Zahl darf nicht negativ sein.") % {"text": text.strip()}
+        )
+    return number
 
 
 def parse_date(text: str) -> datetime.date:
@@ -127,7 +99,7 @@ def parse_date(text: str) -> datetime.date:
         except ValueError:
             continue
     raise CsvValueError(
-        _("„%(text)s“ ist kein Datum (erwartet 31.12.2026 oder 2026-12-31)") % {"text": value}
+        _("„%(text)s“ ist kein Datum (erwartet 31.12.2026 oder 2026-12-31).") % {"text": value}
     )
 
 
@@ -260,7 +232,7 @@ def _parse_row(row, line, header, period_index, applied, periods: list[Period], 
             ok = False
     except CsvValueError as error:
         errors.append(
-            _("Zeile %(line)s, Spalte „periode“: %(error)s.") % {"line": line, "error": error}
+            _("Zeile %(line)s, Spalte „periode“: %(error)s") % {"line": line, "error": error}
         )
         ok = False
     values = {}
@@ -269,10 +241,10 @@ def _parse_row(row, line, header, period_index, applied, periods: list[Period], 
         if not cell:
             continue
         try:
-            values[name] = parse_number(cell, amount=name in AMOUNT_FIELDS)
+            values[name] = parse_figure(cell, amount=name in AMOUNT_FIELDS)
         except CsvValueError as error:
             errors.append(
-                _("Zeile %(line)s, Spalte „%(column)s“: %(error)s.")
+                _("Zeile %(line)s, Spalte „%(column)s“: %(error)s")
                 % {"line": line, "column": header[index].strip().lstrip("\ufeff"), "error": error}
             )
             ok = False

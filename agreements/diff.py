@@ -15,8 +15,9 @@ from django.db import models
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
-from .document import swiss_date, swiss_number
+from .document import swiss_date
 from .models import Agreement
+from .numbers import format_integer
 from .snapshot import NON_CONTENT_FIELDS
 
 EMPTY = "–"
@@ -95,5 +96,5 @@ def _display(agreement: Agreement, field: models.Field) -> str:
     if isinstance(field, models.ForeignKey):
         return value.get_full_name() or value.get_username()
     if isinstance(value, int):
-        return swiss_number(value)
+        return format_integer(value)
     return str(value)

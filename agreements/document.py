@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import datetime
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from django.utils import translation
@@ -36,28 +36,16 @@ from .enums import (
     ReportingChannel,
 )
 from .models import Signature
+from .numbers import format_integer, format_percent
 
 TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
 DOTS = "……"  # the template's blank for a definition or a figure
-NBSP = "\u00a0"
 # The document is Swiss whatever the server or the reader: a signature dated in Zurich.
 SWISS_TIME_ZONE = ZoneInfo("Europe/Zurich")
 
 
-def swiss_number(value: int) -> str:
-    """34000 -> "34’000", the Swiss typographic apostrophe as thousands separator."""
-    return f"{value:,}".replace(",", "’")
-
-
 def swiss_date(value: datetime.date) -> str:
     return value.strftime("%d.%m.%Y")
-
-
-def swiss_percent(value: Decimal) -> str:
-    """Decimal("45.63") -> "45,6 %" (one decimal, no-break space before the sign)."""
-    rounded = value.quantize(Decimal("0.1"), rounding=ROUND_HALF_UP)
-    whole, _, tenth = f"{rounded:,.1f}".partition(".")
-    return f"{whole.replace(',', '’')},{tenth}{NBSP}%"
 
 
 def conversion_rate(upper: int | None, lower: int | None) -> Decimal | None:
@@ -223,7 +211,7 @@ class SlaDocument:
             "[ANZAHL]",
             _("Anzahl SQL"),
             "ziele",
-            swiss_number(a.sql_target) if a.sql_target is not None else "",
+            format_integer(a.sql_target) if a.sql_target is not None else "",
         )
         self._add(
             "sql_period",
@@ -329,12 +317,12 @@ class SlaDocument:
                 if stage.phase
                 else format_lazy(_("Funnel {stage}"), stage=stage.document_label),
                 "funnel",
-                "" if figure is None else swiss_number(figure),
+                "" if figure is None else format_integer(figure),
             )
             rate = None
             if index:
                 value = conversion_rate(previous, figure)
-                rate = "–" if value is None else swiss_percent(value)
+                rate = "–" if value is None else format_percent(value)
             self.funnel.append(FunnelRow(stage, slot, rate))
             previous = figure
 

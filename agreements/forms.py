@@ -6,49 +6,82 @@ checked against the whole agreement, including what other steps stored.
 """
 
 import datetime
-import re
+from decimal import Decimal
 
 from django import forms
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from .actuals import ACTUALS_FIELDS, AMOUNT_FIELDS, format_number
-from .actuals_csv import CsvValueError, parse_number
-from .document import swiss_number
+from .actuals import ACTUALS_FIELDS, AMOUNT_FIELDS
 from .enums import Party, SigningMethod
 from .identity import signing as identity_signing
 from .identity import throttle as identity_throttle
 from .models import Agreement, FurtherDefinition, PeriodActuals
+from .numbers import (
+    NumberInputError,
+    format_amount,
+    format_integer,
+    parse_amount,
+    parse_integer,
+)
 from .uploads import PDF_MAGIC, FrameworkDocumentField
 
+# The largest figures the database columns hold (PositiveIntegerField, DecimalField(14, 2)).
+FIGURE_MAX = 2_000_000_000
+AMOUNT_MAX = Decimal("999999999999.99")
 
-class SwissIntegerField(forms.IntegerField):
-    """A whole number as Swiss users type it: 34’000, 34'000, 34 000 or 34000."""
 
-    default_error_messages = {
-        "invalid": _("Bitte eine ganze Zahl eingeben, z. B. 34’000."),
-        "min_value": _("Bitte eine Zahl ab %(limit_value)s eingeben."),
-        "max_value": _("Bitte eine Zahl bis %(limit_value)s eingeben."),
-    }
+class SwissNumberField(forms.Field):
+    """A number as our users type it (``agreements.numbers``), shown back in Swiss form.
+
+    A whole number by default, an amount in francs with ``amount=True``. A text input,
+    not type=number: that one refuses the apostrophe our users type, and a browser would
+    quietly drop what it cannot read. Empty means "not given" (None).
+    """
+
     widget = forms.TextInput
 
-    def __init__(self, **kwargs):
-        kwargs.setdefault("min_value", 0)
-        kwargs.setdefault("max_value", 2_000_000_000)
+    def __init__(self, *, amount: bool = False, min_value=0, max_value=None, **kwargs):
+        self.amount, self.min_value, self.max_value = amount, min_value, max_value
+        kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
     def widget_attrs(self, widget):
-        # Not type=number: that input refuses the apostrophe our users type.
-        return {"inputmode": "numeric", "autocomplete": "off"}
-
-    def to_python(self, value):
-        if isinstance(value, str):
-            value = re.sub(r"[’'\s\u00a0\u202f]", "", value)
-        return super().to_python(value)
+        attrs = super().widget_attrs(widget)
+        attrs.update({"inputmode": "decimal" if self.amount else "numeric", "autocomplete": "off"})
+        return attrs
 
     def prepare_value(self, value):
-        return swiss_number(value) if isinstance(value, int) else value
+        if isinstance(value, Decimal):
+            return format_amount(value)
+        if isinstance(value, int) and not isinstance(value, bool):
+            return format_amount(Decimal(value)) if self.amount else format_integer(value)
+        return value
+
+    def to_python(self, value):
+        if value is None or not str(value).strip():
+            return None
+        if isinstance(value, int | Decimal):
+            return value
+        try:
+            return parse_amount(value) if self.amount else parse_integer(value)
+        except NumberInputError as error:
+            raise ValidationError(error.message, code="invalid") from None
+
+    def validate(self, value):
+        super().validate(value)
+        shown = self.prepare_value
+        if value is not None and self.min_value is not None and value < self.min_value:
+            raise ValidationError(
+                _("Bitte eine Zahl ab %(limit)s eingeben.") % {"limit": shown(self.min_value)},
+                code="min_value",
+            )
+        if value is not None and self.max_value is not None and value > self.max_value:
+            raise ValidationError(
+                _("Bitte eine Zahl bis %(limit)s eingeben.") % {"limit": shown(self.max_value)},
+                code="max_value",
+            )
 
 
 # The SLA's dates are Swiss, whatever the interface language: 31.12.2027. A text input
@@ -112,11 +145,11 @@ class StepForm(SlaTextMixin, forms.ModelForm):
                 )
             if name.startswith("funnel_") or name in {"sql_target", "response_time_hours"}:
                 model_field = Agreement._meta.get_field(name)
-                self.fields[name] = SwissIntegerField(
+                self.fields[name] = SwissNumberField(
                     label=model_field.verbose_name,
                     required=False,
                     min_value=1 if name == "response_time_hours" else 0,
-                    max_value=24 * 365 if name == "response_time_hours" else 2_000_000_000,
+                    max_value=24 * 365 if name == "response_time_hours" else FIGURE_MAX,
                     help_text=model_field.help_text,
                 )
 
@@ -464,35 +497,6 @@ class PdfVerifyForm(forms.Form):
 # --- Ist-Werte (issue 8) ----------------------------------------------------------------
 
 
-class ActualsNumberField(forms.CharField):
-    """A figure as the CSV import reads it (34’000, 1.234,50, ...): one parser for both."""
-
-    def __init__(self, *, amount: bool, **kwargs):
-        self.amount = amount
-        kwargs.setdefault("required", False)
-        super().__init__(**kwargs)
-
-    def widget_attrs(self, widget):
-        attrs = super().widget_attrs(widget)
-        attrs.update({"inputmode": "decimal" if self.amount else "numeric", "autocomplete": "off"})
-        return attrs
-
-    def prepare_value(self, value):
-        if value is None or isinstance(value, str):
-            return value
-        return format_number(value)
-
-    def to_python(self, value):
-        value = super().to_python(value).strip()
-        if not value:
-            return None
-        try:
-            return parse_number(value, amount=self.amount)
-        except CsvValueError as error:
-            message = str(error)
-            raise ValidationError(message[:1].upper() + message[1:] + ".", code="invalid") from None
-
-
 class PeriodActualsForm(forms.Form):
     """The figures of one period; the other role's figures are shown but disabled.
 
@@ -505,8 +509,9 @@ class PeriodActualsForm(forms.Form):
         self.editable = editable
         for name in ACTUALS_FIELDS:
             model_field = PeriodActuals._meta.get_field(name)
-            self.fields[name] = ActualsNumberField(
+            self.fields[name] = SwissNumberField(
                 amount=name in AMOUNT_FIELDS,
+                max_value=AMOUNT_MAX if name in AMOUNT_FIELDS else FIGURE_MAX,
                 label=model_field.verbose_name,
                 disabled=name not in editable,
             )

@@ -16,6 +16,7 @@ from django.utils.safestring import SafeString, mark_safe
 
 from .actuals import LIGHT_GREEN_FROM, LIGHT_YELLOW_FROM, FunnelComparison, PeriodRow
 from .funnel import FONT_FAMILY, _number, _text
+from .numbers import format_percent
 
 # Fill per status light; dark enough for the white-on-bar text, distinct in grey print.
 COLOURS = {"green": "#2e7d32", "yellow": "#b8860b", "red": "#c62828", "grey": "#9aa5b1"}
@@ -48,7 +49,9 @@ def sql_attainment_svg(rows: Sequence[PeriodRow]) -> SafeString:
                 mark_safe(' stroke-dasharray="4 3"') if mark == LIGHT_YELLOW_FROM else "",
             )
         )
-        parts.append(_text(f"{mark} %", LEFT - 4, y + 4, 10, anchor="end", fill="#5b6873"))
+        parts.append(
+            _text(format_percent(mark, places=0), LEFT - 4, y + 4, 10, anchor="end", fill="#5b6873")
+        )
     for index, row in enumerate(rows):
         centre = LEFT + slot * index + slot / 2
         percent = row.sql_attainment
@@ -71,7 +74,7 @@ def sql_attainment_svg(rows: Sequence[PeriodRow]) -> SafeString:
             )
             parts.append(
                 _text(
-                    row.sql_attainment_text.replace("\u00a0%", "%"),
+                    row.sql_attainment_text,
                     centre,
                     top - 3,
                     10,
@@ -119,7 +122,11 @@ def funnel_attainment_svg(funnel: Sequence[FunnelComparison]) -> SafeString:
                 _number(height - 16),
             )
         )
-        parts.append(_text(f"{mark} %", x, height - 4, 10, anchor="middle", fill="#5b6873"))
+        parts.append(
+            _text(
+                format_percent(mark, places=0), x, height - 4, 10, anchor="middle", fill="#5b6873"
+            )
+        )
     for index, stage in enumerate(funnel):
         y = TOP + index * row_height
         parts.append(
@@ -142,7 +149,7 @@ def funnel_attainment_svg(funnel: Sequence[FunnelComparison]) -> SafeString:
         )
         parts.append(
             _text(
-                stage.attainment_text.replace("\u00a0%", "%"),
+                stage.attainment_text,
                 label_width + length + 4,
                 y + 13,
                 10,

@@ -7,7 +7,7 @@ import pytest
 from django.core import signing
 from django.core.files.uploadedfile import SimpleUploadedFile
 
-from agreements.actuals_csv import CsvValueError, actuals_csv_parse, parse_number
+from agreements.actuals_csv import CsvValueError, actuals_csv_parse, parse_figure
 from agreements.enums import Role
 from agreements.models import PeriodActuals
 from tests.factories import make_signed_goals_agreement
@@ -18,42 +18,28 @@ pytestmark = pytest.mark.django_db
 @pytest.mark.parametrize(
     ("text", "amount", "expected"),
     [
-        ("34’000", False, 34000),
-        ("34'000", False, 34000),
         ("34.000", False, 34000),
-        ("34,000", False, 34000),
-        ("34 000", False, 34000),
-        ("1’234’567", False, 1234567),
-        ("58", False, 58),
-        ("1’234.50", True, Decimal("1234.50")),
         ("1.234,50", True, Decimal("1234.50")),
-        ("1,234.50", True, Decimal("1234.50")),
-        ("1234,5", True, Decimal("1234.50")),
         ("CHF 184’500.00", True, Decimal("184500.00")),
-        ("120750.5", True, Decimal("120750.50")),
     ],
 )
-def test_numbers_in_swiss_german_and_english_formats(text, amount, expected):
-    assert parse_number(text, amount=amount) == expected
+def test_figures_are_read_as_the_forms_read_them(text, amount, expected):
+    """The CSV reads with agreements.numbers (tests/test_numbers.py has every case)."""
+    assert parse_figure(text, amount=amount) == expected
 
 
 @pytest.mark.parametrize(
     ("text", "amount", "message"),
     [
         ("12x", False, "„12x“ ist keine Zahl"),
-        ("-5", False, "darf nicht negativ sein"),
+        ("-5", False, "„-5“: Die Zahl darf nicht negativ sein."),
         ("1,5", False, "„1,5“ ist keine ganze Zahl"),
-        ("1.2.3", False, "„1.2.3“ ist keine Zahl"),
-        ("10.005", True, "10005"),  # a thousands separator, not three decimals: accepted
         ("1.234,567", True, "höchstens zwei Nachkommastellen"),
     ],
 )
 def test_bad_numbers_say_what_is_wrong(text, amount, message):
-    if message.isdigit():
-        assert parse_number(text, amount=amount) == Decimal(message)
-        return
     with pytest.raises(CsvValueError, match=message):
-        parse_number(text, amount=amount)
+        parse_figure(text, amount=amount)
 
 
 @pytest.fixture
@@ -128,8 +114,9 @@ def test_every_bad_line_is_named_with_its_column(signed):
     assert result.errors == [
         "Zeile 3, Spalte „periode“: „32.13.2026“ ist kein Datum "
         "(erwartet 31.12.2026 oder 2026-12-31).",
-        "Zeile 4, Spalte „sql_uebergeben“: „fünf“ ist keine Zahl.",
-        "Zeile 4, Spalte „visits“: darf nicht negativ sein.",
+        "Zeile 4, Spalte „sql_uebergeben“: „fünf“ ist keine Zahl. Bitte eine ganze Zahl "
+        "eingeben, z. B. 34’000.",
+        "Zeile 4, Spalte „visits“: „-3“: Die Zahl darf nicht negativ sein.",
         "Zeile 5, Spalte „periode“: 01.01.2027 liegt in keiner Periode der Vereinbarung.",
         "Zeile 6: Die Periode steht schon in Zeile 2.",
         "Zeile 7: 2 Felder statt 3.",

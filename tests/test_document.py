@@ -2,14 +2,13 @@
 
 import datetime
 import re
-from decimal import Decimal
 from html import unescape
 from pathlib import Path
 
 import pytest
 from django.template.loader import render_to_string
 
-from agreements.document import SlaDocument, swiss_number, swiss_percent
+from agreements.document import SlaDocument
 from agreements.enums import FunnelStage, Party
 from agreements.models import Agreement, FurtherDefinition, Signature
 from tests.factories import (
@@ -197,14 +196,6 @@ def test_definitions_keep_one_full_stop():
     assert "Als Visits gelten alle Sitzungen." in text
     assert "Als Visits gelten alle Sitzungen.." not in text
     assert "Als „Closed-Won“ gelten gewonnene Deals." in text
-
-
-def test_swiss_formats():
-    assert swiss_number(34000) == "34’000"
-    assert swiss_number(1234567) == "1’234’567"
-    assert swiss_number(0) == "0"
-    assert swiss_percent(Decimal("45.63")) == "45,6\u00a0%"
-    assert swiss_percent(Decimal("12345.66")) == "12’345,7\u00a0%"
 
 
 @pytest.mark.django_db
