@@ -48,7 +48,7 @@ def diff_fields() -> list[models.Field]:
 def agreement_diff(old: Agreement, new: Agreement) -> list[FieldChange]:
     """The changes from ``old`` to ``new``: content fields, framework document, definitions."""
     changes = [
-        FieldChange(str(field.verbose_name), _display(old, field), _display(new, field))
+        FieldChange(str(field.verbose_name), display_value(old, field), display_value(new, field))
         for field in diff_fields()
         if getattr(old, field.attname) != getattr(new, field.attname)
     ]
@@ -82,7 +82,7 @@ def _definition_changes(old: Agreement, new: Agreement) -> list[FieldChange]:
     return changes
 
 
-def _display(agreement: Agreement, field: models.Field) -> str:
+def display_value(agreement: Agreement, field: models.Field) -> str:
     """The value as the document and the interface show it, "–" when empty."""
     value = getattr(agreement, field.name)
     if value is None or value == "":

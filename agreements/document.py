@@ -98,6 +98,8 @@ class FunnelRow:
     stage: FunnelStage
     figure: Slot
     rate_from_previous: str | None  # "126,7 %", "–" when undefined, None for the first stage
+    # More than the stage before: possible (more MQL than Target Accounts), worth a look.
+    exceeds_previous: bool = False
 
     @property
     def phase(self) -> str:
@@ -319,11 +321,11 @@ class SlaDocument:
                 "funnel",
                 "" if figure is None else format_integer(figure),
             )
-            rate = None
+            rate, value = None, None
             if index:
                 value = conversion_rate(previous, figure)
                 rate = "–" if value is None else format_percent(value)
-            self.funnel.append(FunnelRow(stage, slot, rate))
+            self.funnel.append(FunnelRow(stage, slot, rate, value is not None and value > 100))
             previous = figure
 
         if signatures is None:

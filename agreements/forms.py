@@ -6,6 +6,7 @@ checked against the whole agreement, including what other steps stored.
 """
 
 import datetime
+import json
 from decimal import Decimal
 
 from django import forms
@@ -15,6 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from .actuals import ACTUALS_FIELDS, AMOUNT_FIELDS
 from .enums import Party, SigningMethod
+from .fingerprints import FURTHER_DEFINITIONS, agreement_fingerprints, parse_fingerprints
 from .identity import signing as identity_signing
 from .identity import throttle as identity_throttle
 from .models import Agreement, FurtherDefinition, PeriodActuals
@@ -122,10 +124,21 @@ class SlaTextMixin:
         return cleaned
 
 
-class StepForm(SlaTextMixin, forms.ModelForm):
-    """Common ground of every step: the revision the author started from."""
+# One label for "nothing chosen yet", in every select of the wizard.
+EMPTY_CHOICE = _("– bitte wählen –")
 
-    base_revision = forms.IntegerField(widget=forms.HiddenInput)
+
+class StepForm(SlaTextMixin, forms.ModelForm):
+    """Common ground of every step: what the page was loaded with, Swiss numbers and dates.
+
+    ``loaded`` carries the fingerprints of the values the page showed
+    (``agreements.fingerprints``): the save compares them field by field with what is
+    stored by then and what the author posts.
+    """
+
+    loaded = forms.CharField(widget=forms.HiddenInput, required=False)
+    # Compared like a field although it is not one of the form's (DefinitionsForm).
+    compared_extra: tuple[str, ...] = ()
 
     class Meta:
         model = Agreement
@@ -133,7 +146,11 @@ class StepForm(SlaTextMixin, forms.ModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        self.fields["base_revision"].initial = self.instance.revision
+        if not self.is_bound:
+            compared = [*self._meta.fields, *self.compared_extra]
+            self.fields["loaded"].initial = json.dumps(
+                agreement_fingerprints(self.instance, compared), separators=(",", ":")
+            )
         for name, field in self.fields.items():
             if isinstance(field.widget, forms.Textarea):
                 field.widget.attrs["rows"] = 2
@@ -143,6 +160,10 @@ class StepForm(SlaTextMixin, forms.ModelForm):
                 field.error_messages["invalid"] = _(
                     "Bitte ein gültiges Datum eingeben, z. B. 31.12.2027."
                 )
+            if isinstance(field, forms.ModelChoiceField):
+                field.empty_label = EMPTY_CHOICE
+            elif isinstance(field, forms.ChoiceField) and field.choices[:1] == [("", "---------")]:
+                field.choices = [("", EMPTY_CHOICE), *field.choices[1:]]
             if name.startswith("funnel_") or name in {"sql_target", "response_time_hours"}:
                 model_field = Agreement._meta.get_field(name)
                 self.fields[name] = SwissNumberField(
@@ -152,6 +173,14 @@ class StepForm(SlaTextMixin, forms.ModelForm):
                     max_value=24 * 365 if name == "response_time_hours" else FIGURE_MAX,
                     help_text=model_field.help_text,
                 )
+
+    def loaded_fingerprints(self) -> dict[str, str]:
+        """The fingerprints the page was loaded with, as posted back."""
+        return parse_fingerprints(self.cleaned_data.get("loaded"))
+
+    def step_values(self) -> dict:
+        """The step's cleaned values, as ``wizard.agreement_save_step`` takes them."""
+        return {name: self.cleaned_data[name] for name in self._meta.fields}
 
     def _post_clean(self):
         super()._post_clean()
@@ -196,7 +225,6 @@ class PartiesForm(StepForm):
                 memberships__role=party.value,
             ).order_by("last_name", "first_name")
             field.label_from_instance = lambda user: user.get_full_name() or user.username
-            field.empty_label = _("– bitte wählen –")
             field.help_text = _("Unterzeichnet für %(party)s.") % {"party": party.label}
 
 
@@ -237,13 +265,10 @@ class DefinitionsForm(StepForm):
             "definition_revenue",
         ]
 
+    compared_extra = (FURTHER_DEFINITIONS,)
+
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for name in ("rate_x_stage", "rate_y_stage", "rate_z_stage"):
-            self.fields[name].choices = [
-                ("", _("– Stufe wählen –")),
-                *self.fields[name].choices[1:],
-            ]
         self.fields["rate_y_stage"].help_text = _(
             "Y ist zugleich die Ausgangsstufe der zweiten Rate."
         )
@@ -322,7 +347,7 @@ class NewAgreementForm(BasicsForm):
 
     def __init__(self, *args, organisations, **kwargs):
         super().__init__(*args, **kwargs)
-        del self.fields["base_revision"]
+        del self.fields["loaded"]
         if len(organisations) > 1:
             self.fields["organisation"] = forms.ModelChoiceField(
                 queryset=organisations, label=_("Organisation"), empty_label=None

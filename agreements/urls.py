@@ -14,6 +14,11 @@ urlpatterns = [
     path(
         "agreements/<int:pk>/bearbeiten/<slug:step>/", views.agreement_step, name="agreement_step"
     ),
+    path(
+        "agreements/<int:pk>/bearbeiten/<slug:step>/vorschau/",
+        views.agreement_step_preview,
+        name="agreement_step_preview",
+    ),
     path("agreements/<int:pk>/pdf/", views.agreement_pdf, name="agreement_pdf"),
     path("unterzeichnet/", views.signed_agreements, name="signed_agreements"),
     path("pruefen/", views.pdf_verify, name="pdf_verify"),

@@ -1,15 +1,17 @@
 """The authoring wizard: its steps, and saving a step without losing anyone's work.
 
-The database is the draft's only storage: every "Weiter" or "Speichern" writes the
-step's fields at once. Marketing and Sales edit the same draft, so each save names the
-revision it started from; a save based on an older revision is refused and the author's
-input stays on screen (``StaleRevision``).
+The database is the draft's only storage: every "Weiter" or "Speichern" writes what the
+author changed in the step. Marketing and Sales edit the same draft, often at the same
+time: a save is refused only for a field that someone else changed too since the
+author's page was loaded (``EditConflict``, per field, see ``agreements.fingerprints``);
+the author then sees both values and chooses. Every other change of both goes through.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404
 from django.utils.translation import gettext_lazy as _
@@ -17,8 +19,15 @@ from django.utils.translation import gettext_lazy as _
 from . import forms
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
-from .enums import AgreementStatus, AuditAction
-from .models import Agreement
+from .enums import AgreementStatus, AuditAction, Party
+from .fingerprints import (
+    FURTHER_DEFINITIONS,
+    canonical,
+    definitions_value,
+    fingerprint,
+    stored_value,
+)
+from .models import Agreement, FurtherDefinition
 from .uploads import framework_document_remove, framework_document_replace
 
 
@@ -29,6 +38,7 @@ class Step:
     sections: str  # which sections of the SLA the step fills
     form_class: type[forms.StepForm] | None
     intro: str = ""
+    anchor: str = ""  # the id of the first section it fills in document.html
 
 
 STEPS = (
@@ -38,6 +48,7 @@ STEPS = (
         _("Abschnitte 1 und 2"),
         forms.BasicsForm,
         _("Für welchen Zeitraum und welchen Bereich der Firma gilt das SLA?"),
+        "sla-2",
     ),
     Step(
         "parteien",
@@ -45,6 +56,7 @@ STEPS = (
         _("Abschnitt 3 und Unterschriften"),
         forms.PartiesForm,
         _("Wer vertritt Marketing und Sales und unterzeichnet das SLA?"),
+        "sla-3",
     ),
     Step(
         "rahmen",
@@ -52,6 +64,7 @@ STEPS = (
         _("Abschnitt 4"),
         forms.FrameworkForm,
         _("Das Inbound Marketing & Sales System, auf dem das SLA aufbaut."),
+        "sla-4",
     ),
     Step(
         "definitionen",
@@ -59,6 +72,7 @@ STEPS = (
         _("Abschnitt 5"),
         forms.DefinitionsForm,
         _("Die Begriffe, die Marketing und Sales gemeinsam definieren."),
+        "sla-5",
     ),
     Step(
         "ziele",
@@ -66,6 +80,7 @@ STEPS = (
         _("Abschnitte 6 und 7"),
         forms.GoalsForm,
         _("Was Marketing an Sales übergibt, wie schnell Sales reagiert und was gemessen wird."),
+        "sla-6",
     ),
     Step(
         "verantwortung",
@@ -73,6 +88,7 @@ STEPS = (
         _("Abschnitt 8"),
         forms.ResponsibilitiesForm,
         _("Wer auf beiden Seiten für die Zielerreichung verantwortlich ist."),
+        "sla-8",
     ),
     Step(
         "reporting",
@@ -80,6 +96,7 @@ STEPS = (
         _("Abschnitte 9, 10 und 11"),
         forms.ReportingForm,
         _("Wie berichtet wird, wie oft sich die Teams austauschen und wann das SLA erneuert wird."),
+        "sla-9",
     ),
     Step(
         "funnel",
@@ -87,6 +104,7 @@ STEPS = (
         _("Anhang"),
         forms.FunnelForm,
         _("Die Zahlen des Inbound Funnels; die Conversion Rates ergeben sich daraus."),
+        "sla-appendix",
     ),
     Step("pruefen", _("Prüfen"), _("ganzes Dokument"), None),
 )
@@ -133,99 +151,227 @@ def first_open_step(doc: SlaDocument) -> Step:
     return REVIEW
 
 
-class StaleRevision(Exception):
-    """The draft changed since the author loaded the step."""
-
-    def __init__(self, current: Agreement):
-        super().__init__(f"agreement {current.pk} is at revision {current.revision}")
-        self.current = current
-
-
 class NotEditable(Exception):
     """The agreement left the draft state while the author was typing."""
 
+    def __init__(self, current: Agreement):
+        super().__init__(f"agreement {current.pk} is {current.status}")
+        self.current = current
+
+
+class EditConflict(Exception):
+    """Fields the author changed that someone else changed too since the page was loaded.
+
+    ``conflicts`` maps each such field to the fingerprint of the value stored now: the
+    author sees both values and chooses (``Resolution``); nothing was saved.
+    """
+
+    def __init__(self, current: Agreement, conflicts: dict[str, str]):
+        super().__init__(f"agreement {current.pk}: {', '.join(conflicts)} changed meanwhile")
+        self.current = current
+        self.conflicts = conflicts
+
+
+@dataclass(frozen=True)
+class Resolution:
+    """The author's choice for a conflicting field: their value, or the one stored.
+
+    ``seen`` is the fingerprint of the stored value they chose against: if it changed
+    once more before the save, they are asked again.
+    """
+
+    keep_mine: bool
+    seen: str
+
+
+@dataclass(frozen=True)
+class DefinitionInput:
+    """One further definition as the author left it (``pk`` None for a new one)."""
+
+    pk: int | None
+    term: str
+    text: str
+
+
+# The three-way decision for one field (see agreements.fingerprints).
+WRITE, KEEP, CONFLICT = "write", "keep", "conflict"
+
+
+def _decide(*, posted: str, stored: str, loaded: str | None, resolution: Resolution | None):
+    if posted == stored:
+        return KEEP  # nothing to write, whoever changed what
+    if resolution is not None and resolution.seen == stored:
+        return WRITE if resolution.keep_mine else KEEP
+    if loaded is None or loaded == stored:
+        # Only the author changed it; or their page did not say what it showed (a form
+        # from before field-level checks), and the save goes through as it always did.
+        return WRITE
+    if loaded == posted:
+        return KEEP  # only someone else changed it: their value stays
+    return CONFLICT
+
+
+def _prefill_responsibles(agreement: Agreement, parties) -> list[str]:
+    """Section 8 names a party's new representative, unless an author wrote someone already."""
+    filled = []
+    for party in parties:
+        name = f"{party.value}_responsible"
+        representative = agreement.representative(party)
+        if not getattr(agreement, name) and representative and representative.get_full_name():
+            setattr(agreement, name, representative.get_full_name())
+            filled.append(name)
+    return filled
+
+
+def _check_combination(agreement: Agreement, written: list[str]) -> None:
+    """Refuse what the author's values and the values stored now do not allow together.
+
+    The form checked the author's values against the page they loaded; someone else may
+    have changed another field since (a later start date against the author's end date).
+    Rules about fields this save leaves alone are not the author's to fix here.
+    """
+    errors = {}
+    try:
+        agreement.clean()
+    except ValidationError as error:
+        errors = {name: e for name, e in error.update_error_dict({}).items() if name in written}
+    try:
+        agreement.validate_constraints()
+    except ValidationError as error:
+        errors = error.update_error_dict(errors)
+    if errors:
+        raise ValidationError(errors)
+
 
 @transaction.atomic
-def agreement_create(
-    *, form: forms.NewAgreementForm, organisation, user, meta: RequestMeta
-) -> Agreement:
-    """A new draft from the first step's valid form, with the creator as representative."""
-    agreement = form.save(commit=False)
-    agreement.organisation = organisation
+def agreement_create(*, organisation, values: dict, user, meta: RequestMeta) -> Agreement:
+    """A new draft from the first step's cleaned values, with the creator as representative.
+
+    Raises ``ValidationError`` when the values do not fit together.
+    """
+    agreement = Agreement(organisation=organisation, **values)
     agreement.created_by = agreement.updated_by = user
     role = user.memberships.get(organisation=organisation).role
-    setattr(agreement, f"{role}_representative", user)
-    if role == "marketing":
-        agreement.marketing_responsible = user.get_full_name()
-    elif role == "sales":
-        agreement.sales_responsible = user.get_full_name()
+    if role in Party.values:
+        setattr(agreement, f"{role}_representative", user)
+    _prefill_responsibles(agreement, Party)
     agreement.full_clean()
     agreement.save()
+    filled = [name for name, value in values.items() if value not in (None, "")]
     audit_record(
         agreement=agreement,
         action=AuditAction.CREATED,
         actor=user,
         meta=meta,
-        details={"step": STEPS[0].slug, "fields": _filled(form)},
+        details={"step": STEPS[0].slug, "fields": filled},
     )
     return agreement
 
 
 def agreement_save_step(
-    *, form: forms.StepForm, formset=None, user, meta: RequestMeta, step: Step
+    *,
+    agreement: Agreement,
+    step: Step,
+    values: dict,
+    loaded: dict[str, str],
+    user,
+    meta: RequestMeta,
+    definitions: list[DefinitionInput] | None = None,
+    resolutions: dict[str, Resolution] | None = None,
+    upload=None,
+    remove_upload: bool = False,
 ) -> Agreement:
-    """Store one step of a draft, unless someone saved a newer revision meanwhile.
+    """Store what the author changed in one step of a draft, unless it overlaps.
 
-    Only the step's own fields are written (``update_fields``), under a row lock, so a
-    save can never overwrite what another author stored in another step.
+    ``values`` are the step's cleaned values, ``loaded`` the fingerprints of the values
+    their page was loaded with. Per field: written if only the author changed it, kept
+    if only someone else did, and an ``EditConflict`` (nothing saved) if both did,
+    unless ``resolutions`` says which one wins. Only the changed fields are written,
+    under a row lock; a save that changes nothing writes nothing. ``definitions`` are
+    the further definitions of section 5, in order; ``upload`` and ``remove_upload`` the
+    framework document of section 4. Raises ``NotEditable`` once the agreement is no
+    draft, ``ValidationError`` when the result would not fit together (a start date
+    someone else moved past the author's end date).
     """
+    resolutions = resolutions or {}
     with transaction.atomic():
-        current = Agreement.objects.select_for_update().get(pk=form.instance.pk)
+        current = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if current.status != AgreementStatus.DRAFT:
-            raise NotEditable
-        if current.revision != form.cleaned_data["base_revision"]:
-            raise StaleRevision(Agreement.objects.select_related("updated_by").get(pk=current.pk))
-        agreement = form.save(commit=False)
-        agreement.revision = current.revision + 1
-        agreement.updated_by = user
-        agreement.save(update_fields=[*form._meta.fields, "revision", "updated_by", "updated_at"])
-        if formset is not None:
-            _save_further_definitions(formset, agreement)
-        if upload := form.cleaned_data.get("framework_document"):
-            framework_document_replace(agreement=agreement, uploaded_file=upload)
-        elif form.cleaned_data.get("framework_document_remove"):
-            framework_document_remove(agreement=agreement)
+            raise NotEditable(current)
+        written, conflicts = [], {}
+        for name, value in values.items():
+            field = Agreement._meta.get_field(name)
+            posted = fingerprint(canonical(field, value))
+            stored = fingerprint(stored_value(current, name))
+            verdict = _decide(
+                posted=posted,
+                stored=stored,
+                loaded=loaded.get(name),
+                resolution=resolutions.get(name),
+            )
+            if verdict == CONFLICT:
+                conflicts[name] = stored
+            elif verdict == WRITE:
+                setattr(current, name, value)
+                written.append(name)
+        new_definitions = None
+        if definitions is not None:
+            stored_list = list(current.further_definitions.all())
+            stored = fingerprint(definitions_value((d.term, d.text) for d in stored_list))
+            verdict = _decide(
+                posted=fingerprint(definitions_value((d.term, d.text) for d in definitions)),
+                stored=stored,
+                loaded=loaded.get(FURTHER_DEFINITIONS),
+                resolution=resolutions.get(FURTHER_DEFINITIONS),
+            )
+            if verdict == CONFLICT:
+                conflicts[FURTHER_DEFINITIONS] = stored
+            elif verdict == WRITE:
+                new_definitions = definitions
+        if conflicts:
+            raise EditConflict(current, conflicts)
+
+        named = [party for party in Party if f"{party.value}_representative" in written]
+        written += _prefill_responsibles(current, named)
+        _check_combination(current, written)
+        columns = list(written)
+        if new_definitions is not None:
+            _save_further_definitions(current, stored_list, new_definitions)
+            written.append(FURTHER_DEFINITIONS)
+        if upload is not None:
+            framework_document_replace(agreement=current, uploaded_file=upload)
+            written.append("framework_document")
+        elif remove_upload and current.framework_document:
+            framework_document_remove(agreement=current)
+            written.append("framework_document")
+        if not written:
+            return current
+        current.revision += 1
+        current.updated_by = user
+        current.save(update_fields=[*columns, "revision", "updated_by", "updated_at"])
         # The event names what changed, never the text itself: the content is hashed
         # at submission, the trail says who worked on which part when.
-        changed = form.changed_data + (
-            ["further_definitions"] if formset and formset.has_changed() else []
-        )
         audit_record(
-            agreement=agreement,
+            agreement=current,
             action=AuditAction.STEP_SAVED,
             actor=user,
             meta=meta,
-            details={"step": step.slug, "revision": agreement.revision, "fields": changed},
+            details={"step": step.slug, "revision": current.revision, "fields": written},
         )
-    return agreement
+    return current
 
 
-def _filled(form) -> list[str]:
-    return [name for name in form._meta.fields if form.cleaned_data.get(name) not in (None, "")]
-
-
-def _save_further_definitions(formset, agreement: Agreement) -> None:
-    """Delete the removed definitions and number the rest in the order shown."""
-    formset.instance = agreement
-    formset.save(commit=False)
-    for definition in formset.deleted_objects:
-        definition.delete()
-    position = 0
-    for subform in formset.forms:
-        if subform in formset.deleted_forms or not subform.cleaned_data:
-            continue  # removed, or an extra form left empty
-        position += 1
-        definition = subform.instance
-        definition.agreement = agreement
-        definition.position = position
+def _save_further_definitions(
+    agreement: Agreement, stored: list[FurtherDefinition], definitions: list[DefinitionInput]
+) -> None:
+    """Delete the removed definitions, update and add the others, numbered as shown."""
+    by_pk = {d.pk: d for d in stored}
+    kept = {d.pk for d in definitions if d.pk in by_pk}
+    for definition in stored:
+        if definition.pk not in kept:
+            definition.delete()
+    for position, entry in enumerate(definitions, start=1):
+        definition = by_pk.get(entry.pk) or FurtherDefinition(agreement=agreement)
+        definition.term, definition.text, definition.position = entry.term, entry.text, position
+        definition.full_clean(exclude=["agreement"])
         definition.save()

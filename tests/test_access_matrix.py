@@ -53,8 +53,11 @@ LOGIN = "login"  # a redirect to a log-in page (the portal's, or the admin's for
 GOALS = {"draft": 403, "awaiting": 403, "signed": 200, "superseded": 200}
 ACTUALS_POST = {"draft": 403, "awaiting": 403, "signed": 302, "superseded": 302}
 IMPORT_POST = {"draft": 403, "awaiting": 403, "signed": 400, "superseded": 400}
-EDIT_GET = {"draft": 200, "awaiting": 403, "signed": 403, "superseded": 403}
-EDIT_POST = {"draft": 302, "awaiting": 403, "signed": 403, "superseded": 403}
+# An author on a step of an agreement no longer in draft is sent to its page, which says
+# why (issue 19: the browser's Back after submitting showed a bare 403).
+EDIT_GET = {"draft": 200, "awaiting": 302, "signed": 302, "superseded": 302}
+EDIT_POST = {"draft": 302, "awaiting": 302, "signed": 302, "superseded": 302}
+PREVIEW_POST = {"draft": 200, "awaiting": 403, "signed": 403, "superseded": 403}
 SIGN_GET = {"draft": 302, "awaiting": 200, "signed": 302, "superseded": 302}
 # A draft's admin form comes back with what is missing (200); a submitted one is read-only.
 ADMIN_CHANGE_POST = {"draft": 200, "awaiting": 403, "signed": 403, "superseded": 403}
@@ -85,6 +88,10 @@ EXPECTED = {
     "agreement_step": {
         "GET": (LOGIN, 404, EDIT_GET, EDIT_GET, 403, 404),
         "POST": (LOGIN, 404, EDIT_POST, EDIT_POST, 403, 404),
+    },
+    "agreement_step_preview": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, PREVIEW_POST, PREVIEW_POST, 403, 404),
     },
     "agreement_pdf": {
         "GET": (LOGIN, 404, 200, 200, 200, 404),
@@ -531,7 +538,7 @@ def url_for(name: str, world, agreement) -> str:
     }
     if name in objects:
         return reverse(name, args=[objects[name].pk])
-    if name == "agreement_step":
+    if name in ("agreement_step", "agreement_step_preview"):
         return reverse(name, kwargs={"pk": agreement.pk, "step": "grunddaten"})
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})  # a link unknown
@@ -557,7 +564,7 @@ def post_data(name: str, user, agreement) -> dict:
             "geographic_unit": "Romandie",
             "group_subgroup": "Gruppe West",
         }
-    if name == "agreement_step":
+    if name in ("agreement_step", "agreement_step_preview"):
         form = BasicsForm(instance=agreement)
         data = {key: form[key].value() for key in form.fields}
         return {

@@ -1,6 +1,8 @@
 """The authoring wizard: steps save to the database, rights by role, no lost work."""
 
 import datetime
+import html
+import re
 
 import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
@@ -17,11 +19,17 @@ def step_url(agreement, slug):
     return reverse("agreement_step", args=[agreement.pk, slug])
 
 
-def post_step(client, agreement, slug, data, go="next"):
-    agreement.refresh_from_db()
-    return client.post(
-        step_url(agreement, slug), {"base_revision": agreement.revision, "go": go, **data}
-    )
+def loaded_on_page(client, agreement, slug) -> str:
+    """What the step's page carries about the values it was loaded with."""
+    page = client.get(step_url(agreement, slug)).text
+    return html.unescape(re.search(r'name="loaded" value="([^"]*)"', page)[1])
+
+
+def post_step(client, agreement, slug, data, go="next", loaded=None):
+    """Load the step's page, then post ``data`` from it (or from a page loaded earlier)."""
+    if loaded is None:
+        loaded = loaded_on_page(client, agreement, slug)
+    return client.post(step_url(agreement, slug), {"loaded": loaded, "go": go, **data})
 
 
 @pytest.fixture
@@ -60,7 +68,7 @@ def test_management_may_not_create_or_edit(client, team):
     client.force_login(team["management"])
     assert client.get(reverse("agreement_create")).status_code == 403
     assert client.get(step_url(agreement, "grunddaten")).status_code == 403
-    response = post_step(client, agreement, "grunddaten", {"geographic_unit": "X"})
+    response = post_step(client, agreement, "grunddaten", {"geographic_unit": "X"}, loaded="")
     assert response.status_code == 403
     agreement.refresh_from_db()
     assert agreement.geographic_unit == ""
@@ -163,33 +171,216 @@ def test_renewal_before_start_is_refused_across_steps(client, team):
     assert "Das Erneuerungsdatum muss nach dem Startdatum liegen." in response.text
 
 
-def test_a_stale_save_is_refused_naming_who_changed_it(client, team):
+RESPONSIBILITIES = (
+    "marketing_responsible",
+    "marketing_deputy",
+    "sales_responsible",
+    "sales_deputy",
+)
+
+
+def responsibilities(agreement, **changes) -> dict:
+    """The Verantwortung step's fields as its page shows them, with ``changes`` typed."""
+    agreement.refresh_from_db()
+    return {name: changes.get(name, getattr(agreement, name)) for name in RESPONSIBILITIES}
+
+
+def test_co_authors_on_different_steps_both_save(client, team):
     agreement = make_agreement(team["organisation"])
-    base = agreement.revision
-    # Sales saves first ...
+    client.force_login(team["sales"])
+    sales_page = loaded_on_page(client, agreement, "verantwortung")
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "funnel", {"funnel_visits": "34.000"})
+    assert response.status_code == 302
+
+    client.force_login(team["sales"])
+    response = post_step(
+        client, agreement, "verantwortung",
+        responsibilities(agreement, sales_responsible="Tom Test"), loaded=sales_page,
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.funnel_visits, agreement.sales_responsible) == (34000, "Tom Test")
+
+
+def test_co_authors_on_different_fields_of_one_step_both_save(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, "verantwortung")
     client.force_login(team["sales"])
     post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
-    # ... then marketing submits the page it loaded before.
+
     client.force_login(team["marketing"])
-    response = client.post(step_url(agreement, "verantwortung"), {
-        "base_revision": base, "go": "next", "sales_responsible": "Jemand Anders",
-        "marketing_responsible": "Lena Muster",
-    })  # fmt: skip
-    assert response.status_code == 409
-    assert "Tom Test hat das SLA am" in response.text
-    assert 'value="Lena Muster"' in response.text  # the refused input stays on screen
-    assert "Verantwortung Sales:</strong> Tom Test" in response.text
-    agreement.refresh_from_db()
-    assert agreement.sales_responsible == "Tom Test"
-    assert agreement.marketing_responsible == ""
-    # Saving again from the conflict page is a conscious overwrite.
-    response = client.post(step_url(agreement, "verantwortung"), {
-        "base_revision": agreement.revision, "go": "next",
-        "sales_responsible": "Jemand Anders", "marketing_responsible": "Lena Muster",
-    })  # fmt: skip
+    response = post_step(
+        client, agreement, "verantwortung",
+        # The page loaded before still shows sales_responsible empty: not changed by Lena.
+        {"marketing_responsible": "Lena Muster", "sales_responsible": ""}, loaded=marketing_page,
+    )  # fmt: skip
+
     assert response.status_code == 302
     agreement.refresh_from_db()
     assert agreement.marketing_responsible == "Lena Muster"
+    assert agreement.sales_responsible == "Tom Test"  # kept, not overwritten with ""
+
+
+def test_one_person_in_two_tabs_loses_nothing(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    first_tab = loaded_on_page(client, agreement, "grunddaten")
+    post_step(client, agreement, "grunddaten", {"geographic_unit": "Romandie"})  # second tab
+    response = post_step(
+        client, agreement, "grunddaten", {"group_subgroup": "Handel", "geographic_unit": ""},
+        loaded=first_tab,
+    )  # fmt: skip
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert (agreement.geographic_unit, agreement.group_subgroup) == ("Romandie", "Handel")
+
+
+def test_the_same_field_changed_by_both_shows_both_values_and_saves_nothing(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, "verantwortung")
+    client.force_login(team["sales"])
+    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
+
+    client.force_login(team["marketing"])
+    typed = {"sales_responsible": "Jemand Anders", "marketing_responsible": "Lena Muster"}
+    response = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
+
+    assert response.status_code == 409
+    page = response.text
+    assert "Tom Test hat das SLA am" in page
+    conflict = page[page.index('id="conflict-sales_responsible"') :]
+    conflict = conflict[: conflict.index("</fieldset>")]
+    assert "Jemand Anders" in conflict and "Tom Test" in conflict  # side by side
+    assert 'id="conflict-marketing_responsible"' not in page  # only Lena changed that one
+    assert 'value="Lena Muster"' in page and 'value="Jemand Anders"' in page  # nothing lost
+    agreement.refresh_from_db()
+    assert (agreement.sales_responsible, agreement.marketing_responsible) == ("Tom Test", "")
+
+
+@pytest.mark.parametrize(("choice", "expected"), [("theirs", "Tom Test"), ("mine", "Jemand")])
+def test_after_a_conflict_the_author_chooses_per_field(client, team, choice, expected):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, "verantwortung")
+    client.force_login(team["sales"])
+    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
+    client.force_login(team["marketing"])
+    typed = {"sales_responsible": "Jemand", "marketing_responsible": "Lena Muster"}
+    conflict = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
+    seen = re.search(r'name="seen-sales_responsible" value="([^"]*)"', conflict.text)[1]
+    loaded = html.unescape(re.search(r'name="loaded" value="([^"]*)"', conflict.text)[1])
+
+    # Saving again without a choice asks again.
+    again = post_step(client, agreement, "verantwortung", typed, loaded=loaded)
+    assert again.status_code == 409
+    response = post_step(
+        client, agreement, "verantwortung",
+        {**typed, "resolve-sales_responsible": choice, "seen-sales_responsible": seen},
+        loaded=loaded,
+    )  # fmt: skip
+
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.sales_responsible == expected
+    assert agreement.marketing_responsible == "Lena Muster"
+
+
+def test_a_choice_against_a_value_changed_once_more_asks_again(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, "verantwortung")
+    client.force_login(team["sales"])
+    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
+    client.force_login(team["marketing"])
+    typed = {"sales_responsible": "Jemand"}
+    conflict = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
+    seen = re.search(r'name="seen-sales_responsible" value="([^"]*)"', conflict.text)[1]
+    client.force_login(team["sales"])
+    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Neu"})
+
+    client.force_login(team["marketing"])
+    response = post_step(
+        client, agreement, "verantwortung",
+        {**typed, "resolve-sales_responsible": "mine", "seen-sales_responsible": seen},
+        loaded=marketing_page,
+    )  # fmt: skip
+
+    assert response.status_code == 409
+    assert "Tom Neu" in response.text
+    agreement.refresh_from_db()
+    assert agreement.sales_responsible == "Tom Neu"
+
+
+def test_further_definitions_changed_by_both_are_a_conflict(client, team):
+    agreement = make_agreement(team["organisation"])
+    FurtherDefinition.objects.create(agreement=agreement, term="Churn", text="alt", position=1)
+    definition = agreement.further_definitions.get()
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, "definitionen")
+    rows = {
+        "definitions-INITIAL_FORMS": "1", "definitions-TOTAL_FORMS": "1",
+        "definitions-0-id": definition.pk, "definitions-0-term": "Churn",
+    }  # fmt: skip
+    client.force_login(team["sales"])
+    post_step(client, agreement, "definitionen", {**rows, "definitions-0-text": "von Sales"})
+
+    client.force_login(team["marketing"])
+    response = post_step(
+        client, agreement, "definitionen",
+        {**rows, "definitions-0-text": "von Marketing", "definition_visits": "Sitzungen"},
+        loaded=marketing_page,
+    )  # fmt: skip
+
+    assert response.status_code == 409
+    assert "Churn: von Sales" in response.text and "Churn: von Marketing" in response.text
+    agreement.refresh_from_db()
+    assert agreement.definition_visits == ""
+    assert agreement.further_definitions.get().text == "von Sales"
+
+
+def test_a_save_that_changes_nothing_writes_nothing(client, team):
+    agreement = make_agreement(team["organisation"], geographic_unit="Romandie")
+    client.force_login(team["marketing"])
+    response = post_step(client, agreement, "grunddaten", {"geographic_unit": "Romandie"})
+    assert response.status_code == 302
+    agreement.refresh_from_db()
+    assert agreement.revision == 1 and agreement.updated_by is None
+    assert not agreement.audit_events.exists()
+
+
+def test_a_cross_step_rule_is_checked_against_what_others_stored_meanwhile(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["sales"])
+    sales_page = loaded_on_page(client, agreement, "reporting")
+    client.force_login(team["marketing"])
+    post_step(client, agreement, "grunddaten", {"start_date": "01.01.2028"})
+
+    client.force_login(team["sales"])
+    response = post_step(
+        client, agreement, "reporting", {"renewal_date": "01.12.2027"}, loaded=sales_page
+    )
+
+    assert response.status_code == 422
+    assert "Das Erneuerungsdatum muss nach dem Startdatum liegen." in response.text
+    assert 'value="01.12.2027"' in response.text
+    agreement.refresh_from_db()
+    assert agreement.renewal_date is None
+
+
+def test_naming_a_representative_fills_their_responsibility_if_empty(client, team):
+    agreement = make_agreement(team["organisation"], marketing_responsible="Lena Muster")
+    client.force_login(team["marketing"])
+    post_step(client, agreement, "parteien", {
+        "marketing_function": "Inbound Marketing", "marketing_representative": team["marketing"].pk,
+        "sales_function": "Inbound Sales", "sales_representative": team["sales"].pk,
+    })  # fmt: skip
+    agreement.refresh_from_db()
+    assert agreement.sales_responsible == "Tom Test"
+    assert agreement.marketing_responsible == "Lena Muster"  # written by an author: kept
 
 
 def test_further_definitions_are_added_ordered_and_removed(client, team):

@@ -2,7 +2,7 @@
 domain, render or redirect. ``urls.py`` reaches every view through this package."""
 
 from .agreement import agreement_detail, agreement_framework_document
-from .authoring import agreement_create, agreement_step
+from .authoring import agreement_create, agreement_step, agreement_step_preview
 from .goals import (
     agreement_actuals,
     agreement_actuals_csv,
@@ -36,6 +36,7 @@ __all__ = [
     "agreement_reopen",
     "agreement_sign",
     "agreement_step",
+    "agreement_step_preview",
     "agreement_submit",
     "dashboard",
     "goals_overview",
