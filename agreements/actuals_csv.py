@@ -28,6 +28,7 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
 from .actuals import (
@@ -159,7 +160,7 @@ def actuals_csv_parse(*, agreement: Agreement, data: bytes, role) -> CsvImport:
     if unknown:
         result.errors.append(
             _("Zeile 1: Unbekannte Spalte(n): %(columns)s.")
-            % {"columns": ", ".join(f"„{u}“" for u in unknown)}
+            % {"columns": get_text_list([f"„{u}“" for u in unknown], _("und"))}
         )
         return result
     if len(set(names)) != len(names):

@@ -12,6 +12,7 @@ are formatted here and not by the active locale.
 from __future__ import annotations
 
 import datetime
+import re
 from dataclasses import dataclass
 from decimal import Decimal
 from zoneinfo import ZoneInfo
@@ -53,6 +54,9 @@ def conversion_rate(upper: int | None, lower: int | None) -> Decimal | None:
     if not upper or lower is None:
         return None
     return Decimal(lower) * 100 / Decimal(upper)
+
+
+METRIC_SEPARATOR = re.compile(r"\s*(?:[,;\n]|\bund\b)\s*")
 
 
 def german_list(items: list[str]) -> str:
@@ -244,8 +248,10 @@ class SlaDocument:
             for flag, word in ((a.metric_sql, "SQL-Metriken"), (a.metric_revenue, "Umsatz"))
             if flag
         ]
-        if a.metric_other.strip():
-            metrics.append(a.metric_other.strip())
+        # The author's own list ("Pipeline, Churn und NPS") joins the sentence's list, so
+        # that "und" stands once, before the last: "SQL-Metriken, Umsatz, Pipeline, Churn
+        # und NPS", never "Umsatz und Pipeline, Churn und NPS".
+        metrics += [item.strip() for item in METRIC_SEPARATOR.split(a.metric_other) if item.strip()]
         self._add("metrics", "[SQL METRIKEN, UMSATZ]", _("Metriken"), "ziele", german_list(metrics))
 
         # 8. Verantwortungsbereiche

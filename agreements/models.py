@@ -33,7 +33,7 @@ class Organisation(models.Model):
     """The company whose Marketing and Sales agree (the template's ``[FIRMA]``)."""
 
     name = models.CharField(_("Name"), max_length=200, unique=True)
-    created_at = models.DateTimeField(auto_now_add=True)
+    created_at = models.DateTimeField(_("Angelegt am"), auto_now_add=True)
     # Moves with every save, when a member's name changes and when one of its agreements
     # is deleted (signals.py): the dashboard's cache key reads it to know that a kept
     # list would show old names or a row that is gone.
@@ -74,10 +74,16 @@ class Membership(models.Model):
     """A person's place in an organisation: marketing, sales or management."""
 
     user = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+        settings.AUTH_USER_MODEL,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("Person"),
     )
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.CASCADE, related_name="memberships"
+        Organisation,
+        on_delete=models.CASCADE,
+        related_name="memberships",
+        verbose_name=_("Organisation"),
     )
     role = models.CharField(_("Rolle"), max_length=20, choices=Role.choices)
     job_title = models.CharField(
@@ -281,6 +287,29 @@ class AgreementQuerySet(models.QuerySet):
         organisation_ids = sorted(user_roles(user))
         return self.filter(organisation_id__in=organisation_ids)
 
+    def awaiting_signature_of(self, user) -> "AgreementQuerySet":
+        """Agreements under signature that wait for ``user``'s own signature.
+
+        Those where the user is the named representative of a party, still holds that
+        party's role, and the party has not signed yet (as ``permissions.can_sign``).
+        No query for a user who holds no party's role (management).
+        """
+        parties = Q()
+        for party in Party:
+            organisation_ids = [o for o, role in user_roles(user).items() if role == party.value]
+            if organisation_ids:
+                signed = Signature.objects.valid().filter(
+                    agreement_id=models.OuterRef("pk"), party=party.value
+                )
+                parties |= Q(
+                    ~models.Exists(signed),
+                    organisation_id__in=organisation_ids,
+                    **{f"{party.value}_representative_id": user.pk},
+                )
+        if not parties:
+            return self.none()
+        return self.filter(parties, status=AgreementStatus.AWAITING_SIGNATURES)
+
     def search(self, text: str) -> "AgreementQuerySet":
         """Agreements matching every word of ``text`` in a name, place or representative.
 
@@ -312,7 +341,10 @@ class Agreement(models.Model):
     """One SLA between the Marketing and Sales of an organisation, for one period."""
 
     organisation = models.ForeignKey(
-        Organisation, on_delete=models.PROTECT, related_name="agreements"
+        Organisation,
+        on_delete=models.PROTECT,
+        related_name="agreements",
+        verbose_name=_("Organisation"),
     )
     status = models.CharField(
         _("Status"),
@@ -623,7 +655,10 @@ class FurtherDefinition(models.Model):
     """An extra term of section 5 ("Als [WEITERE DEFINITIONEN] gelten ……")."""
 
     agreement = models.ForeignKey(
-        Agreement, on_delete=models.CASCADE, related_name="further_definitions"
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="further_definitions",
+        verbose_name=_("Vereinbarung"),
     )
     position = models.PositiveSmallIntegerField(_("Position"), default=0)
     term = models.CharField(_("Begriff"), max_length=200)
@@ -689,7 +724,12 @@ class Signature(models.Model):
     instead of deleting it; only one valid signature per party may exist.
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="signatures")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="signatures",
+        verbose_name=_("Vereinbarung"),
+    )
     party = models.CharField(_("Partei"), max_length=20, choices=Party.choices)
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -740,7 +780,12 @@ class AuditEvent(models.Model):
     in the code updates or deletes them, and the admin shows them read-only.
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.PROTECT, related_name="audit_events")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.PROTECT,
+        related_name="audit_events",
+        verbose_name=_("Vereinbarung"),
+    )
     sequence = models.PositiveIntegerField(_("Nr."))
     action = models.CharField(_("Aktion"), max_length=30, choices=AuditAction.choices)
     actor = models.ForeignKey(
@@ -792,7 +837,12 @@ class Reminder(models.Model):
     run on the same day, even one running at the same moment, find it and send nothing.
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="reminders")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="reminders",
+        verbose_name=_("Vereinbarung"),
+    )
     kind = models.CharField(_("Art"), max_length=20, choices=ReminderKind.choices)
     recipient = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -836,7 +886,12 @@ class PeriodActuals(models.Model):
     reports the marketing figures, Sales the sales figures (``agreements.actuals``).
     """
 
-    agreement = models.ForeignKey(Agreement, on_delete=models.CASCADE, related_name="actuals")
+    agreement = models.ForeignKey(
+        Agreement,
+        on_delete=models.CASCADE,
+        related_name="actuals",
+        verbose_name=_("Vereinbarung"),
+    )
     period_start = models.DateField(_("Periode ab"))
     period_end = models.DateField(_("Periode bis"))
     sqls_handed_over = actual_figure_field(_("SQL an Sales übergeben"))

@@ -30,6 +30,7 @@ import logging
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
+from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
 from . import mails
@@ -88,7 +89,7 @@ def agreement_submit(
         if missing:
             raise WorkflowError(
                 _("Die Vereinbarung ist noch nicht vollständig. Es fehlen: %(missing)s.")
-                % {"missing": ", ".join(str(slot.label) for slot in missing)}
+                % {"missing": get_text_list([str(slot.label) for slot in missing], _("und"))}
             )
         try:
             agreement.full_clean()

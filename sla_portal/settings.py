@@ -136,6 +136,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "allauth.account.middleware.AccountMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # A 405 (require_POST and friends) gets a page of ours instead of an empty body.
+    "sla_portal.errors.MethodNotAllowedPageMiddleware",
     "csp.middleware.CSPMiddleware",
     # Inside django-csp's: lets the single sign-on buttons redirect to their provider.
     "agreements.identity.middleware.SsoFormActionMiddleware",
@@ -283,6 +285,9 @@ SESSION_EXPIRE_AT_BROWSER_CLOSE = True
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
+# A refused form (a page left open past the session, blocked cookies) says so in the
+# visitor's language, in the portal's layout (sla_portal.errors).
+CSRF_FAILURE_VIEW = "sla_portal.errors.csrf_failure"
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -18,3 +18,9 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("agreements.urls")),
 ]
+
+# Our own error pages (sla_portal.errors), German and English, in the portal's layout.
+handler400 = "sla_portal.errors.bad_request"
+handler403 = "sla_portal.errors.permission_denied"
+handler404 = "sla_portal.errors.page_not_found"
+handler500 = "sla_portal.errors.server_error"

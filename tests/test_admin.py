@@ -1,6 +1,10 @@
 """The admin: drafts are editable, submitted agreements frozen, evidence read-only."""
 
+import re
+
 import pytest
+from django.contrib import admin
+from django.contrib.admin.utils import label_for_field
 from django.urls import reverse
 
 from agreements.enums import AgreementStatus, Party
@@ -65,3 +69,31 @@ def test_audit_events_and_signatures_are_read_only_in_the_admin(admin_client_dem
 
     assert AuditEvent.objects.filter(pk=event.pk).exists()
     assert Signature.objects.get(pk=signature.pk).typed_name == "Anna Keller"
+
+
+def test_every_column_of_the_portals_lists_has_a_name_of_its_own():
+    """No header is a field's code name ("USER", "CREATED AT"): each has a translated label."""
+    for model, model_admin in admin.site._registry.items():
+        if model._meta.app_label != "agreements":
+            continue
+        for name in model_admin.list_display:
+            if name == "__str__":
+                continue
+            label = str(label_for_field(name, model, model_admin))
+            assert label != name.replace("_", " "), f"{model.__name__}.{name}"
+
+
+@pytest.mark.parametrize(
+    ("language", "headers"),
+    [("de-ch", ["Person", "Organisation", "Rolle"]), ("en", ["Person", "Organisation", "Role"])],
+)
+def test_the_membership_list_names_its_columns(admin_client_demo, language, headers):
+    response = admin_client_demo.get(
+        reverse("admin:agreements_membership_changelist"), HTTP_ACCEPT_LANGUAGE=language
+    )
+    columns = re.findall(
+        r'<th scope="col" class="[^"]*column-(\w+)[^"]*">.*?<a [^>]*>([^<]+)</a>',
+        response.text,
+        re.S,
+    )
+    assert [label for _, label in columns[:3]] == headers

@@ -8,7 +8,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.enums import AgreementStatus, Role
+from agreements.enums import AgreementStatus, Party, Role
 from agreements.models import Membership, Organisation
 from tests.factories import make_agreement, make_member, make_organisation
 
@@ -311,13 +311,16 @@ def test_the_dashboard_loads_no_agreement_while_its_list_is_kept(client, organis
         response = dashboard(client)
     assert len(listed(response)) == 3
     # Only the memberships, which every page reads, look at the agreements (for their
-    # last change, which is part of the key); no agreement is loaded or counted.
+    # last change, which is part of the key); no agreement of the list is loaded or
+    # counted. The one other query is the user's own call to action (issue 19): which
+    # agreements await their signature, asked for each request, never kept in the list.
     reading_agreements = [
         q["sql"]
         for q in queries
         if '"agreements_agreement"' in q["sql"] and '"agreements_membership"' not in q["sql"]
     ]
-    assert reading_agreements == []
+    assert len(reading_agreements) == 1
+    assert "'awaiting_signatures'" in reading_agreements[0]
 
 
 def test_a_deleted_draft_leaves_the_kept_list(client, organisation, sales):
@@ -330,3 +333,40 @@ def test_a_deleted_draft_leaves_the_kept_list(client, organisation, sales):
     response = dashboard(client)
     assert listed(response) == {newer.pk}
     assert "1 Vereinbarung" in response.text
+
+
+def test_a_representative_whose_signature_is_missing_is_called_to_sign(client, organisation):
+    from tests.factories import make_complete_agreement, sign_agreement, submit_agreement
+
+    agreement = make_complete_agreement(organisation)
+    submit_agreement(agreement)
+    marketing, sales = agreement.marketing_representative, agreement.sales_representative
+    sign_url = reverse("agreement_sign", args=[agreement.pk])
+
+    client.force_login(marketing)
+    page = dashboard(client).text
+    assert "Ihre Unterschrift fehlt — jetzt unterzeichnen" in page
+    assert f'href="{sign_url}"' in page
+    detail = client.get(reverse("agreement_detail", args=[agreement.pk])).text
+    assert 'id="sign-call"' in detail and f'href="{sign_url}"' in detail
+
+    sign_agreement(agreement, Party.MARKETING)
+    assert "Ihre Unterschrift fehlt" not in dashboard(client).text  # signed: not called again
+    assert 'id="sign-call"' not in client.get(reverse("agreement_detail", args=[agreement.pk])).text
+
+    # The other representative is called, though the list they share with Anna is kept.
+    client.force_login(sales)
+    assert f'href="{sign_url}"' in dashboard(client).text
+
+
+def test_nobody_else_is_called_to_sign(client, organisation, management):
+    from tests.factories import make_complete_agreement, submit_agreement
+
+    agreement = make_complete_agreement(organisation)
+    submit_agreement(agreement)
+    other_marketing = make_member(organisation, Role.MARKETING)
+    for user in (management, other_marketing):
+        client.force_login(user)
+        assert "Ihre Unterschrift fehlt" not in dashboard(client).text
+        detail = client.get(reverse("agreement_detail", args=[agreement.pk])).text
+        assert 'id="sign-call"' not in detail

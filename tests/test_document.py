@@ -249,3 +249,19 @@ def test_a_draft_reads_no_signatures(demo_agreement, django_assert_num_queries):
     with django_assert_num_queries(1):  # the further definitions only
         doc = SlaDocument(agreement)
     assert all(line.signed == "" for line in doc.signature_lines)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    ("other", "sentence"),
+    [
+        ("", "gelten SQL-Metriken und Umsatz."),
+        ("Pipeline", "gelten SQL-Metriken, Umsatz und Pipeline."),
+        ("Pipeline, Churn", "gelten SQL-Metriken, Umsatz, Pipeline und Churn."),
+        ("Pipeline, Churn und NPS", "gelten SQL-Metriken, Umsatz, Pipeline, Churn und NPS."),
+        ("Pipeline; Churn,", "gelten SQL-Metriken, Umsatz, Pipeline und Churn."),
+    ],
+)
+def test_the_metrics_are_one_german_list_with_und_before_the_last(other, sentence):
+    agreement = make_agreement(metric_sql=True, metric_revenue=True, metric_other=other)
+    assert f"Als Metriken zur Zielerreichung {sentence}" in visible_text(render(agreement))

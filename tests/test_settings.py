@@ -37,6 +37,23 @@ def test_check_deploy_is_clean_in_production():
     assert "System check identified no issues" in result.stdout
 
 
+@pytest.mark.parametrize(
+    "site_url",
+    ["http://127.0.0.1:8000", "https://localhost", "http://[::1]:8000", "https://sla.localhost/"],
+)
+def test_check_deploy_refuses_a_site_url_on_this_machine(site_url):
+    """The verify link printed in every signed PDF must reach the portal, not the reader's PC."""
+    result = manage("check", "--deploy", **PRODUCTION, SLA_SITE_URL=site_url)
+    assert result.returncode != 0
+    assert "agreements.E001" in result.stderr and site_url.rstrip("/") in result.stderr
+
+
+def test_check_deploy_refuses_localhost_as_the_first_allowed_host():
+    result = manage("check", "--deploy", **{**PRODUCTION, "DJANGO_ALLOWED_HOSTS": "localhost"})
+    assert result.returncode != 0
+    assert "agreements.E001" in result.stderr
+
+
 def test_secret_key_is_required_without_debug():
     env = {k: v for k, v in PRODUCTION.items() if k != "DJANGO_SECRET_KEY"}
     result = manage("check", **env)

@@ -185,13 +185,16 @@ def test_submit_of_a_revision_changed_since_the_review_is_refused(client, demo_a
 
 
 def test_submit_of_an_incomplete_draft_says_what_is_missing(client, demo_agreement):
-    Agreement.objects.filter(pk=demo_agreement.pk).update(sql_target=None)
+    Agreement.objects.filter(pk=demo_agreement.pk).update(
+        sql_target=None, sql_period="", group_subgroup=""
+    )
     login(client, "marketing")
     response = client.post(
         url("agreement_submit", demo_agreement), {"revision": demo_agreement.revision}, follow=True
     )
     assert fresh(demo_agreement).status == AgreementStatus.DRAFT
-    assert "Es fehlen: Anzahl SQL" in response.text
+    # One German list: commas, and "und" before the last.
+    assert "Es fehlen: Gruppe / Untergruppe, Anzahl SQL und Zeitraum." in response.text
     assert 'role="alert"' in response.text
 
 

@@ -81,6 +81,14 @@ def dashboard(request):
         listing = _dashboard_list(request.user, filters, page_number)
         cache.set(key, listing, DASHBOARD_LIST_SECONDS)
     context = {
+        # The user's own call to action: read for every request, never part of the kept
+        # list, which is shared by every member of the same organisations.
+        "awaiting_signature": list(
+            Agreement.objects.awaiting_signature_of(request.user)
+            .select_related("organisation")
+            .only("start_date", "end_date", "organisation__name")
+            .order_by("submitted_at", "pk")
+        ),
         "listing": listing,
         "status": status,
         "query": query,
