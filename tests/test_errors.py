@@ -56,7 +56,7 @@ def test_404_in_german_and_english(production, client, team):
     german = client.get("/gibt-es-nicht/")
     assert_portal_page(german, 404, "Diese Seite gibt es nicht", "Zur Übersicht")
     english = client.get("/gibt-es-nicht/", **ENGLISH)
-    assert_portal_page(english, 404, "This page does not exist", "To the overview")
+    assert_portal_page(english, 404, "This page does not exist", "Go to the dashboard")
 
 
 def test_404_for_another_organisations_agreement_links_no_agreement(production, client, team):
@@ -74,7 +74,7 @@ def test_403_names_the_agreement_the_visitor_may_read(production, client, team):
     assert_portal_page(response, 403, "Dafür fehlt Ihnen die Berechtigung", "Zum SLA")
     assert f'href="{reverse("agreement_detail", args=[agreement.pk])}"' in response.text
     english = client.get(reverse("agreement_create"), **ENGLISH)
-    assert_portal_page(english, 403, "You do not have permission for this", "To the overview")
+    assert_portal_page(english, 403, "You do not have permission for this", "Go to the dashboard")
 
 
 def test_405_for_a_link_to_a_button(production, client, team):
