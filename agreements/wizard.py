@@ -312,7 +312,6 @@ def agreement_save_step(
             if verdict == CONFLICT:
                 conflicts[name] = stored
             elif verdict == WRITE:
-                setattr(current, name, value)
                 written.append(name)
         new_definitions = None
         if definitions is not None:
@@ -329,7 +328,9 @@ def agreement_save_step(
             elif verdict == WRITE:
                 new_definitions = definitions
         if conflicts:
-            raise EditConflict(current, conflicts)
+            raise EditConflict(current, conflicts)  # ``current`` as stored: nothing applied
+        for name in written:
+            setattr(current, name, values[name])
 
         named = [party for party in Party if f"{party.value}_representative" in written]
         written += _prefill_responsibles(current, named)
