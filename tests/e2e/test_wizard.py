@@ -29,30 +29,32 @@ def test_marketing_writes_an_sla_through_every_step(
     login("marketing")
 
     page.get_by_role("link", name="Neues SLA").first.click()
-    expect(page.get_by_role("heading", name="Grunddaten & Geltungsbereich")).to_be_visible()
+    expect(
+        page.get_by_role("heading", name="Grunddaten & Geltungsbereich", exact=True)
+    ).to_be_visible()
     page.get_by_label("Gültig ab").fill("01.01.2028")
     page.get_by_label("Gültig bis").fill("31.12.2028")
     page.get_by_label("Geschäftseinheit (geografisch)").fill("Romandie")
     page.get_by_label("Gruppe / Untergruppe").fill("Division Handel")
     page.get_by_role("button", name="SLA anlegen").click()
 
-    expect(page.get_by_role("heading", name="Parteien")).to_be_visible()
+    expect(page.get_by_role("heading", name="Parteien", exact=True)).to_be_visible()
     page.get_by_label("Vertretung Sales").select_option(label="Marco Brunner")
     page.get_by_role("button", name="Weiter", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Rahmen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Rahmen", exact=True)).to_be_visible()
     page.get_by_label("Inbound Marketing & Sales System").fill("Playbook 2028")
     page.get_by_label("Erstellt am").fill("01.11.2027")
     page.get_by_role("button", name="Weiter", exact=True).click()
 
     # Leave halfway: log out, come back, resume where the draft stops.
-    expect(page.get_by_role("heading", name="Definitionen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Definitionen", exact=True)).to_be_visible()
     page.get_by_role("button", name="Abmelden").click()
     login("marketing")
     agreement = Agreement.objects.get(start_date__year=2028)
     page.goto(f"{live_server.url}/agreements/{agreement.pk}/")
     page.get_by_role("link", name="Weiter bearbeiten").click()
-    expect(page.get_by_role("heading", name="Definitionen")).to_be_visible()
+    expect(page.get_by_role("heading", name="Definitionen", exact=True)).to_be_visible()
 
     for label, text in DEFINITIONS.items():
         page.get_by_label(label, exact=True).fill(text)
@@ -64,7 +66,7 @@ def test_marketing_writes_an_sla_through_every_step(
     page.locator("#definition-forms textarea").last.fill("Kunden, die nicht verlängern")
     page.get_by_role("button", name="Weiter", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Zielsetzungen & Metriken")).to_be_visible()
+    expect(page.get_by_role("heading", name="Zielsetzungen & Metriken", exact=True)).to_be_visible()
     page.get_by_label("Anzahl SQL").fill("65")
     page.get_by_label("Zeitraum").select_option(label="Quartal")
     page.get_by_label("Bearbeitung innerhalb (Stunden)").fill("24")
@@ -72,20 +74,20 @@ def test_marketing_writes_an_sla_through_every_step(
     page.get_by_label("SQL-Metriken").check()
     page.get_by_role("button", name="Weiter", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Verantwortung")).to_be_visible()
+    expect(page.get_by_role("heading", name="Verantwortung", exact=True)).to_be_visible()
     page.get_by_label("Stellvertretung Marketing").fill("Lukas Frei")
     page.get_by_label("Verantwortung Sales").fill("Marco Brunner")
     page.get_by_label("Stellvertretung Sales").fill("Sandra Huber")
     page.get_by_role("button", name="Weiter", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Reporting & Erneuerung")).to_be_visible()
+    expect(page.get_by_role("heading", name="Reporting & Erneuerung", exact=True)).to_be_visible()
     page.get_by_label("Reporting über").select_option(label="HubSpot Sales Dashboard")
     page.get_by_label("Zu Handen").select_option(label="Geschäftsleitung")
     page.get_by_label("Austausch").select_option(label="monatlich")
     page.get_by_label("Erneuerung per").fill("01.12.2028")
     page.get_by_role("button", name="Weiter", exact=True).click()
 
-    expect(page.get_by_role("heading", name="Funnel (Anhang)")).to_be_visible()
+    expect(page.get_by_role("heading", name="Funnel (Anhang)", exact=True)).to_be_visible()
     for label, figure in (("Visits", "34’000"), ("Target Accounts", "450"),
                           ("Marketing Qualified Leads", "570"), ("Prospects", "290"),
                           ("Sales Qualified Leads", "260"), ("Customers", "200")):  # fmt: skip
