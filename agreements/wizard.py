@@ -298,46 +298,44 @@ def agreement_save_step(
         current = Agreement.objects.select_for_update().get(pk=agreement.pk)
         if current.status != AgreementStatus.DRAFT:
             raise NotEditable(current)
+        # name -> (posted, stored), canonical; the further definitions as one list.
+        compared = {
+            name: (canonical(Agreement._meta.get_field(name), value), stored_value(current, name))
+            for name, value in values.items()
+        }
+        if definitions is not None:
+            stored_definitions = list(current.further_definitions.all())
+            compared[FURTHER_DEFINITIONS] = (
+                definitions_value((d.term, d.text) for d in definitions),
+                definitions_value((d.term, d.text) for d in stored_definitions),
+            )
         written, conflicts = [], {}
-        for name, value in values.items():
-            field = Agreement._meta.get_field(name)
-            posted = fingerprint(canonical(field, value))
-            stored = fingerprint(stored_value(current, name))
+        for name, (posted, stored) in compared.items():
+            stored_print = fingerprint(stored)
             verdict = _decide(
-                posted=posted,
-                stored=stored,
+                posted=fingerprint(posted),
+                stored=stored_print,
                 loaded=loaded.get(name),
                 resolution=resolutions.get(name),
             )
             if verdict == CONFLICT:
-                conflicts[name] = stored
+                conflicts[name] = stored_print
             elif verdict == WRITE:
                 written.append(name)
-        new_definitions = None
-        if definitions is not None:
-            stored_list = list(current.further_definitions.all())
-            stored = fingerprint(definitions_value((d.term, d.text) for d in stored_list))
-            verdict = _decide(
-                posted=fingerprint(definitions_value((d.term, d.text) for d in definitions)),
-                stored=stored,
-                loaded=loaded.get(FURTHER_DEFINITIONS),
-                resolution=resolutions.get(FURTHER_DEFINITIONS),
-            )
-            if verdict == CONFLICT:
-                conflicts[FURTHER_DEFINITIONS] = stored
-            elif verdict == WRITE:
-                new_definitions = definitions
         if conflicts:
             raise EditConflict(current, conflicts)  # ``current`` as stored: nothing applied
+        new_definitions = definitions if FURTHER_DEFINITIONS in written else None
+        written = [name for name in written if name != FURTHER_DEFINITIONS]
         for name in written:
             setattr(current, name, values[name])
 
         named = [party for party in Party if f"{party.value}_representative" in written]
         written += _prefill_responsibles(current, named)
-        _check_combination(current, written)
+        if written:
+            _check_combination(current, written)
         columns = list(written)
         if new_definitions is not None:
-            _save_further_definitions(current, stored_list, new_definitions)
+            _save_further_definitions(current, stored_definitions, new_definitions)
             written.append(FURTHER_DEFINITIONS)
         if upload is not None:
             framework_document_replace(agreement=current, uploaded_file=upload)

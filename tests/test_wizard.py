@@ -185,6 +185,16 @@ def responsibilities(agreement, **changes) -> dict:
     return {name: changes.get(name, getattr(agreement, name)) for name in RESPONSIBILITIES}
 
 
+def loaded_before_sales_saves(client, team, agreement, slug, data) -> str:
+    """Marketing loads the step; then Sales saves ``data`` in it. Marketing's page, stale."""
+    client.force_login(team["marketing"])
+    marketing_page = loaded_on_page(client, agreement, slug)
+    client.force_login(team["sales"])
+    assert post_step(client, agreement, slug, data).status_code == 302
+    client.force_login(team["marketing"])
+    return marketing_page
+
+
 def test_co_authors_on_different_steps_both_save(client, team):
     agreement = make_agreement(team["organisation"])
     client.force_login(team["sales"])
@@ -206,12 +216,9 @@ def test_co_authors_on_different_steps_both_save(client, team):
 
 def test_co_authors_on_different_fields_of_one_step_both_save(client, team):
     agreement = make_agreement(team["organisation"])
-    client.force_login(team["marketing"])
-    marketing_page = loaded_on_page(client, agreement, "verantwortung")
-    client.force_login(team["sales"])
-    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
-
-    client.force_login(team["marketing"])
+    marketing_page = loaded_before_sales_saves(
+        client, team, agreement, "verantwortung", {"sales_responsible": "Tom Test"}
+    )
     response = post_step(
         client, agreement, "verantwortung",
         # The page loaded before still shows sales_responsible empty: not changed by Lena.
@@ -240,12 +247,9 @@ def test_one_person_in_two_tabs_loses_nothing(client, team):
 
 def test_the_same_field_changed_by_both_shows_both_values_and_saves_nothing(client, team):
     agreement = make_agreement(team["organisation"])
-    client.force_login(team["marketing"])
-    marketing_page = loaded_on_page(client, agreement, "verantwortung")
-    client.force_login(team["sales"])
-    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
-
-    client.force_login(team["marketing"])
+    marketing_page = loaded_before_sales_saves(
+        client, team, agreement, "verantwortung", {"sales_responsible": "Tom Test"}
+    )
     typed = {"sales_responsible": "Jemand Anders", "marketing_responsible": "Lena Muster"}
     response = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
 
@@ -264,11 +268,9 @@ def test_the_same_field_changed_by_both_shows_both_values_and_saves_nothing(clie
 @pytest.mark.parametrize(("choice", "expected"), [("theirs", "Tom Test"), ("mine", "Jemand")])
 def test_after_a_conflict_the_author_chooses_per_field(client, team, choice, expected):
     agreement = make_agreement(team["organisation"])
-    client.force_login(team["marketing"])
-    marketing_page = loaded_on_page(client, agreement, "verantwortung")
-    client.force_login(team["sales"])
-    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
-    client.force_login(team["marketing"])
+    marketing_page = loaded_before_sales_saves(
+        client, team, agreement, "verantwortung", {"sales_responsible": "Tom Test"}
+    )
     typed = {"sales_responsible": "Jemand", "marketing_responsible": "Lena Muster"}
     conflict = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
     seen = re.search(r'name="seen-sales_responsible" value="([^"]*)"', conflict.text)[1]
@@ -291,11 +293,9 @@ def test_after_a_conflict_the_author_chooses_per_field(client, team, choice, exp
 
 def test_a_choice_against_a_value_changed_once_more_asks_again(client, team):
     agreement = make_agreement(team["organisation"])
-    client.force_login(team["marketing"])
-    marketing_page = loaded_on_page(client, agreement, "verantwortung")
-    client.force_login(team["sales"])
-    post_step(client, agreement, "verantwortung", {"sales_responsible": "Tom Test"})
-    client.force_login(team["marketing"])
+    marketing_page = loaded_before_sales_saves(
+        client, team, agreement, "verantwortung", {"sales_responsible": "Tom Test"}
+    )
     typed = {"sales_responsible": "Jemand"}
     conflict = post_step(client, agreement, "verantwortung", typed, loaded=marketing_page)
     seen = re.search(r'name="seen-sales_responsible" value="([^"]*)"', conflict.text)[1]
