@@ -10,7 +10,7 @@ from django.urls import reverse
 
 from agreements.document import SlaDocument
 from agreements.enums import Role
-from agreements.models import Agreement, FurtherDefinition
+from agreements.models import Agreement, FurtherDefinition, Membership
 from agreements.wizard import STEPS
 from tests.factories import make_agreement, make_member, make_organisation, make_pdf
 
@@ -534,3 +534,58 @@ def test_dates_far_out_are_refused_in_german(client, team, date):
     assert "Bitte ein Datum zwischen 2000 und 2099 eingeben." in response.text
     agreement.refresh_from_db()
     assert agreement.start_date is None
+
+
+def test_every_select_of_every_step_offers_one_empty_choice_label(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    for step in STEPS[:-1]:
+        page = client.get(step_url(agreement, step.slug)).text
+        assert "---------" not in page, step.slug
+        selects = re.findall(r"<select[^>]*>\s*<option[^>]*>([^<]*)</option>", page)
+        assert all(label == "– bitte wählen –" for label in selects), (step.slug, selects)
+
+
+def test_the_help_text_of_the_further_definitions_is_shown_literally(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    page = client.get(step_url(agreement, "definitionen")).text
+    assert "Im SLA: «Als &lt;Begriff&gt; gelten &lt;Definition&gt;.» Optional." in page
+
+
+def test_a_new_sla_names_its_organisation_once(client, team):
+    client.force_login(team["marketing"])
+    page = client.get(reverse("agreement_create")).text
+    firma = '<span class="text-body-secondary">Firma:</span>'
+    assert firma in page and "Beispiel AG" in page  # one organisation: named, no choice
+    assert 'name="organisation"' not in page
+    Membership.objects.create(
+        user=team["marketing"], organisation=make_organisation("Zweite AG"), role=Role.MARKETING
+    )
+    page = client.get(reverse("agreement_create")).text
+    assert 'name="organisation"' in page
+    assert firma not in page  # the select says it; no line that could contradict it
+
+
+def test_every_step_says_where_it_stands(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    assert "Schritt 1 von 9" in client.get(reverse("agreement_create")).text
+    for number, step in enumerate(STEPS, start=1):
+        page = client.get(step_url(agreement, step.slug)).text
+        assert f'id="step-position">Schritt {number} von 9' in page, step.slug
+
+
+def test_the_preview_renders_the_typed_values_and_saves_nothing(client, team):
+    agreement = make_agreement(team["organisation"], geographic_unit="Romandie")
+    client.force_login(team["marketing"])
+    response = client.post(
+        reverse("agreement_step_preview", args=[agreement.pk, "grunddaten"]),
+        {"geographic_unit": "Tessin", "group_subgroup": "", "start_date": "31.31.2027"},
+    )
+    assert response.status_code == 200
+    assert "Geschäftseinheit Tessin" in response.text
+    assert "[START_DATUM]" in response.text  # refused by the form: shown as still missing
+    assert "no-store" in response["Cache-Control"]
+    agreement.refresh_from_db()
+    assert agreement.geographic_unit == "Romandie" and agreement.revision == 1
