@@ -167,9 +167,12 @@ def test_submit_freezes_the_draft_and_asks_both_to_sign(
         "marketing@muster.example",
         "sales@muster.example",
     ]
-    # Frozen: the page offers no editing, and the wizard refuses it.
+    # Frozen: the page offers no editing, and the wizard sends the author back to the
+    # agreement's page, saying why (issue 19: it was a bare 403).
     assert "Bearbeiten" not in response.text
-    assert client.get(review_url(agreement)).status_code == 403
+    refused = client.get(review_url(agreement))
+    assert refused.status_code == 302
+    assert refused["Location"] == url("agreement_detail", demo_agreement)
 
 
 def test_submit_of_a_revision_changed_since_the_review_is_refused(client, demo_agreement):
