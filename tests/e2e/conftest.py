@@ -101,16 +101,20 @@ def outside_browser_loop() -> Callable[..., Any]:
 
 @pytest.fixture
 def login(page: Page, live_server) -> Callable[..., Page]:
-    """Return ``login(username, password="demo")``: sign in and land on the dashboard."""
+    """Return ``login(username, password="demo")``: sign in and land on the dashboard.
 
-    def _login(username: str, password: str = DEMO_PASSWORD) -> Page:
-        page.goto(f"{live_server.url}/accounts/login/")
-        form = page.locator("form:has(input[name=password])")
+    ``on`` signs in on another page (a second browser context: a second person).
+    """
+
+    def _login(username: str, password: str = DEMO_PASSWORD, *, on: Page | None = None) -> Page:
+        target = on or page
+        target.goto(f"{live_server.url}/accounts/login/")
+        form = target.locator("form:has(input[name=password])")
         form.locator("input[name=login]").fill(username)
         form.locator("input[name=password]").fill(password)
         form.locator("[type=submit]").click()
-        page.wait_for_url(f"{live_server.url}/")
-        return page
+        target.wait_for_url(f"{live_server.url}/")
+        return target
 
     return _login
 

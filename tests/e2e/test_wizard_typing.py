@@ -97,12 +97,7 @@ def test_co_authors_on_different_fields_both_save_and_the_same_field_asks(
     marketing = page
     login(draft.marketing_representative.username, PASSWORD)
     sales_context = browser.new_context(locale="de-CH", viewport={"width": 1280, "height": 900})
-    sales = sales_context.new_page()
-    sales.goto(f"{live_server.url}/accounts/login/")
-    sales.locator("input[name=username]").fill(draft.sales_representative.username)
-    sales.locator("input[name=password]").fill(PASSWORD)
-    sales.locator("form:has(input[name=password]) [type=submit]").click()
-    sales.wait_for_url(f"{live_server.url}/")
+    sales = login(draft.sales_representative.username, PASSWORD, on=sales_context.new_page())
 
     # Both open "Verantwortung"; each changes their own deputy: both saves go through.
     for author in (marketing, sales):

@@ -8,7 +8,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0006_organisation_updated_at'),
+        ('agreements', '0007_organisation_identity'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
