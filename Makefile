@@ -61,12 +61,15 @@ messages: install
 	$(MANAGE) makemessages -l en --no-obsolete $(I18N_IGNORE)
 	$(MANAGE) compilemessages $(I18N_IGNORE)
 
-# The browser tests need /usr/bin/chromium, the PDF tests pdftotext. When one is missing,
+# The browser tests need /usr/bin/chromium, the PDF tests pdftotext and qpdf (the embedded
+# content, read as docs/evidence.md says), the timestamp tests openssl (`openssl ts` is
+# their RFC 3161 server). When one is missing,
 # apt-get installs it, but only where that is expected: in CI (CI=true) or when you ask
 # with `make browsers`, and only as root. Otherwise `make test` says so and those tests
 # skip. In CI (or after `make browsers`) a tool still missing afterwards is an error:
 # there a skipped browser test would hide a failure.
-BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/bin/pdftotext:poppler-utils
+BROWSER_TOOLS := /usr/bin/chromium:chromium /usr/bin/pdftotext:poppler-utils /usr/bin/qpdf:qpdf \
+	/usr/bin/openssl:openssl
 IS_CI := $(filter 1 true yes on,$(shell echo '$(CI)' | tr A-Z a-z))
 WANT_APT := $(or $(IS_CI),$(filter browsers,$(MAKECMDGOALS)))
 

@@ -398,7 +398,9 @@ if not DEBUG:
 # (SLA_SEAL_PKCS12_FILE); without one the PEM key and certificate below are used, which
 # `manage.py create_seal_certificate` creates self-signed for development. The passphrase
 # is a secret (SLA_SEAL_PASSPHRASE or SLA_SEAL_PASSPHRASE_FILE). With a timestamp server
-# (RFC 3161) configured the seal is PAdES B-T, otherwise B-B.
+# (RFC 3161) configured the seal is PAdES B-T, otherwise B-B; with the root certificates
+# of the seal's and the timestamp server's CAs as well (a PEM file), it embeds their
+# validation data: PAdES B-LT. docs/seal.md has the details.
 SLA_SEAL_PKCS12_FILE = os.environ.get("SLA_SEAL_PKCS12_FILE") or None
 SLA_SEAL_KEY_FILE = Path(os.environ.get("SLA_SEAL_KEY_FILE") or VAR_DIR / "seal" / "seal-key.pem")
 SLA_SEAL_CERT_FILE = Path(
@@ -406,6 +408,7 @@ SLA_SEAL_CERT_FILE = Path(
 )
 SLA_SEAL_PASSPHRASE = env_str("SLA_SEAL_PASSPHRASE") or None
 SLA_SEAL_TIMESTAMP_URL = os.environ.get("SLA_SEAL_TIMESTAMP_URL") or None
+SLA_SEAL_TRUST_ROOTS_FILE = os.environ.get("SLA_SEAL_TRUST_ROOTS_FILE") or None
 
 # Logs are JSON lines on standard error, and carry no request bodies (passwords, document
 # text): sla_portal/logging.py. Django's error reports hide every submitted value too.

@@ -1,8 +1,11 @@
+import shutil
+
 import pytest
 from django.utils import translation
 
 from agreements.demo import load_demo, signed_demo_agreement
 from agreements.seal import seal_certificate_create
+from tests.timestamp_authority import LocalTimestampAuthority
 
 
 @pytest.fixture(autouse=True)
@@ -38,6 +41,16 @@ def seal_files(tmp_path_factory):
     return key_file, cert_file
 
 
+@pytest.fixture(scope="session")
+def timestamp_authority(tmp_path_factory):
+    """A real RFC 3161 timestamp server (``openssl ts``) with its test CA, for this run."""
+    if not shutil.which("openssl"):
+        pytest.skip("openssl missing (`make browsers` installs it)")
+    authority = LocalTimestampAuthority(tmp_path_factory.mktemp("tsa")).start()
+    yield authority
+    authority.stop()
+
+
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path_factory, seal_files):
     """Stored files and the seal of a test stay out of the developer's var/ directory.
@@ -50,6 +63,7 @@ def private_files(settings, tmp_path_factory, seal_files):
     settings.SLA_SEAL_KEY_FILE, settings.SLA_SEAL_CERT_FILE = seal_files
     settings.SLA_SEAL_PASSPHRASE = None
     settings.SLA_SEAL_TIMESTAMP_URL = None
+    settings.SLA_SEAL_TRUST_ROOTS_FILE = None
 
 
 @pytest.fixture

@@ -424,6 +424,7 @@ def private_files(settings, media_root, seal_files):
     settings.SLA_SEAL_KEY_FILE, settings.SLA_SEAL_CERT_FILE = seal_files
     settings.SLA_SEAL_PASSPHRASE = None
     settings.SLA_SEAL_TIMESTAMP_URL = None
+    settings.SLA_SEAL_TRUST_ROOTS_FILE = None
 
 
 @pytest.fixture(scope="module")
@@ -439,6 +440,7 @@ def world(django_db_setup, django_db_blocker, media_root, seal_files):
             SLA_SEAL_CERT_FILE=cert_file,
             SLA_SEAL_PASSPHRASE=None,
             SLA_SEAL_TIMESTAMP_URL=None,
+            SLA_SEAL_TRUST_ROOTS_FILE=None,
             PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"],
         ),
     ):

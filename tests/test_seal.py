@@ -1,21 +1,22 @@
 """The portal's seal: pdfsig shows it valid and the document unchanged, PDF/A survives.
 
-``pdfsig`` exits 0 even for a broken signature, so the tests read its output.
+It certifies the document (DocMDP, no changes), carries a trusted time (B-T) and its
+validation data (B-LT) when configured, and takes archive timestamps (B-LTA), all checked
+with pyHanko's validator against a real RFC 3161 server (``openssl ts``, conftest's
+``timestamp_authority``) and its test CA. ``pdfsig`` exits 0 even for a broken
+signature, so the tests read its output.
 """
 
 import asyncio
 import datetime
-import http.server
 import logging
 import shutil
 import socket
 import subprocess
 import tempfile
-import threading
 from io import BytesIO, StringIO
 
 import pytest
-from asn1crypto import keys, tsp
 from asn1crypto import x509 as asn1_x509
 from cryptography import x509
 from cryptography.hazmat.primitives import serialization
@@ -23,8 +24,18 @@ from cryptography.hazmat.primitives.serialization import pkcs12
 from django.core.management import call_command
 from django.db import transaction
 from django.test import override_settings
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 from pyhanko.pdf_utils.reader import PdfFileReader
-from pyhanko.sign.timestamps import DummyTimeStamper
+from pyhanko.sign.diff_analysis import ModificationLevel
+from pyhanko.sign.fields import MDPPerm
+from pyhanko.sign.validation import (
+    DocumentSecurityStore,
+    SignatureCoverageLevel,
+    validate_pdf_signature,
+    validate_pdf_timestamp,
+)
+from pyhanko_certvalidator import ValidationContext
 
 from agreements.demo import load_demo
 from agreements.pdf import render_agreement_pdf
@@ -32,6 +43,8 @@ from agreements.seal import (
     SEAL_FIELD_NAME,
     SEAL_REASON,
     SealError,
+    TimestampUnavailable,
+    pdf_archive_timestamp_add,
     seal_certificate_create,
     seal_pdf,
 )
@@ -71,6 +84,7 @@ def seal_settings(settings, tmp_path):
     settings.SLA_SEAL_PKCS12_FILE = None
     settings.SLA_SEAL_PASSPHRASE = None
     settings.SLA_SEAL_TIMESTAMP_URL = None
+    settings.SLA_SEAL_TRUST_ROOTS_FILE = None
     call_command("create_seal_certificate", stdout=StringIO())
     return settings
 
@@ -222,68 +236,258 @@ def unsigned_attributes(sealed: bytes) -> list[str]:
     return [attribute["type"] for attribute in attributes]
 
 
-def test_a_failed_timestamp_is_logged_and_never_faked(seal_settings, demo_pdf, caplog):
+def certificate(pem_or_file) -> asn1_x509.Certificate:
+    """An asn1crypto certificate (pyHanko's kind) from a PEM file or a cryptography one."""
+    if isinstance(pem_or_file, x509.Certificate):
+        return asn1_x509.Certificate.load(pem_or_file.public_bytes(serialization.Encoding.DER))
+    return asn1_x509.Certificate.load(
+        x509.load_pem_x509_certificate(pem_or_file.read_bytes()).public_bytes(
+            serialization.Encoding.DER
+        )
+    )
+
+
+def validate(pdf: bytes, trust_roots, *, signature=0, offline=False):
+    """pyHanko's verdict on a signature of ``pdf``, as a validator outside the portal gives it.
+
+    ``offline``: only the validation data inside the file (its DSS) counts, and every
+    certificate that names a revocation server must have its revocation data there.
+    """
+    reader = PdfFileReader(BytesIO(pdf))
+    options = {"trust_roots": trust_roots}
+    if offline:
+        options |= {"allow_fetching": False, "revocation_mode": "hard-fail"}
+        context = DocumentSecurityStore.read_dss(reader).as_validation_context(options)
+    else:
+        context = ValidationContext(**options)
+    return validate_pdf_signature(reader.embedded_signatures[signature], context)
+
+
+# --- Certification: no changes after the seal ---------------------------------------------
+
+
+def test_the_seal_certifies_the_document_allowing_no_changes(seal_settings, demo_pdf):
+    sealed = seal_pdf(demo_pdf)
+
+    reader = PdfFileReader(BytesIO(sealed))
+    [seal] = reader.embedded_signatures
+    assert seal.docmdp_level is MDPPerm.NO_CHANGES
+    assert reader.root["/Perms"]["/DocMDP"].get_object() == seal.sig_object
+    status = validate(sealed, [certificate(seal_settings.SLA_SEAL_CERT_FILE)])
+    assert status.bottom_line and status.docmdp_ok
+    assert status.modification_level is ModificationLevel.NONE
+
+
+def _add_annotation(writer: IncrementalPdfFileWriter) -> None:
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    note = writer.add_object(
+        generic.DictionaryObject(
+            {
+                generic.pdf_name("/Type"): generic.pdf_name("/Annot"),
+                generic.pdf_name("/Subtype"): generic.pdf_name("/Text"),
+                generic.pdf_name("/Rect"): generic.ArrayObject(
+                    [generic.NumberObject(n) for n in (50, 50, 70, 70)]
+                ),
+                generic.pdf_name("/Contents"): generic.TextStringObject("Nachträglich"),
+            }
+        )
+    )
+    page["/Annots"] = generic.ArrayObject([note])
+    writer.update_container(page)
+
+
+def _overlay_page_content(writer: IncrementalPdfFileWriter) -> None:
+    """The "shadow" attack: a new content stream drawn over the signed page."""
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    overlay = writer.add_object(
+        generic.StreamObject(stream_data=b"q 1 1 1 rg 70 500 400 200 re f Q")
+    )
+    page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), overlay])
+    writer.update_container(page)
+
+
+def _reorder_pages(writer: IncrementalPdfFileWriter) -> None:
+    """The last page (the audit page) put first."""
+    pages = writer.root["/Pages"]
+    kids = pages["/Kids"]
+    references = [kids.raw_get(index) for index in range(len(kids))]
+    pages["/Kids"] = generic.ArrayObject([references[-1], *references[:-1]])
+    writer.update_container(pages)
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        pytest.param(_add_annotation, id="an added annotation"),
+        pytest.param(_overlay_page_content, id="content drawn over a page"),
+        pytest.param(_reorder_pages, id="pages put in another order"),
+    ],
+)
+def test_a_revision_appended_after_the_seal_is_a_forbidden_change(seal_settings, demo_pdf, change):
+    sealed = seal_pdf(demo_pdf)
+    writer = IncrementalPdfFileWriter(BytesIO(sealed))
+    change(writer)
+    output = BytesIO()
+    writer.write(output)
+    changed = output.getvalue()
+
+    status = validate(changed, [certificate(seal_settings.SLA_SEAL_CERT_FILE)])
+
+    assert status.intact and status.valid  # what the seal covers is still untouched...
+    assert status.docmdp_ok is False  # ...but the certification forbids the revision
+    assert status.modification_level > ModificationLevel.LTA_UPDATES
+    assert not status.bottom_line
+
+
+# --- Trusted time (B-T), validation data (B-LT), archive timestamps (B-LTA) ----------------
+
+
+def test_an_unreachable_timestamp_server_stops_the_seal_and_is_logged(
+    seal_settings, demo_pdf, caplog
+):
     with socket.socket() as probe:  # a port on this machine where nobody listens
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
     seal_settings.SLA_SEAL_TIMESTAMP_URL = f"http://127.0.0.1:{port}/tsa"
 
-    with caplog.at_level(logging.WARNING, logger="agreements.seal"):
-        sealed = seal_pdf(demo_pdf)
+    with (
+        caplog.at_level(logging.ERROR, logger="agreements.seal"),
+        pytest.raises(TimestampUnavailable, match=f"127.0.0.1:{port}"),
+    ):
+        seal_pdf(demo_pdf)
 
     assert "Zeitstempel" in caplog.text and f"127.0.0.1:{port}" in caplog.text
-    assert "Signature is Valid." in pdfsig(sealed)
-    assert "signature_time_stamp_token" not in unsigned_attributes(sealed)
 
 
-@pytest.fixture
-def timestamp_server(tmp_path):
-    """An RFC 3161 timestamp server on 127.0.0.1, signing with its own test certificate."""
-    key_file, cert_file = tmp_path / "tsa-key.pem", tmp_path / "tsa-cert.pem"
-    seal_certificate_create(key_file=key_file, cert_file=cert_file, common_name="Test-TSA")
-    key = serialization.load_pem_private_key(key_file.read_bytes(), password=None)
-    stamper = DummyTimeStamper(
-        tsa_cert=asn1_x509.Certificate.load(
-            x509.load_pem_x509_certificate(cert_file.read_bytes()).public_bytes(
-                serialization.Encoding.DER
-            )
-        ),
-        tsa_key=keys.PrivateKeyInfo.load(
-            key.private_bytes(
-                serialization.Encoding.DER,
-                serialization.PrivateFormat.PKCS8,
-                serialization.NoEncryption(),
-            )
-        ),
-        fixed_dt=datetime.datetime(2026, 12, 2, 7, 30, tzinfo=datetime.UTC),
-    )
-
-    class Tsa(http.server.BaseHTTPRequestHandler):
-        def do_POST(self):
-            request = tsp.TimeStampReq.load(self.rfile.read(int(self.headers["Content-Length"])))
-            body = stamper.request_tsa_response(request).dump()
-            self.send_response(200)
-            self.send_header("Content-Type", "application/timestamp-reply")
-            self.send_header("Content-Length", str(len(body)))
-            self.end_headers()
-            self.wfile.write(body)
-
-        def log_message(self, *args):
-            pass
-
-    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), Tsa)
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield f"http://127.0.0.1:{server.server_port}/"
-    server.shutdown()
-    server.server_close()
-
-
-def test_with_a_timestamp_server_the_seal_carries_a_timestamp(
-    seal_settings, demo_pdf, timestamp_server
+def test_a_timestamp_server_that_fails_gives_no_seal_rather_than_a_made_up_time(
+    seal_settings, demo_pdf, timestamp_authority, caplog
 ):
-    seal_settings.SLA_SEAL_TIMESTAMP_URL = timestamp_server
+    seal_settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
+
+    with (
+        timestamp_authority.outage(),
+        caplog.at_level(logging.ERROR, logger="agreements.seal"),
+        pytest.raises(TimestampUnavailable, match="try again later"),
+    ):
+        seal_pdf(demo_pdf)
+
+    assert "503" in caplog.text
+
+
+def test_with_a_timestamp_server_the_seal_is_pades_b_t(
+    seal_settings, demo_pdf, timestamp_authority
+):
+    seal_settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
+    before = timestamp_authority.requests
 
     sealed = seal_pdf(demo_pdf)
 
-    assert "signature_time_stamp_token" in unsigned_attributes(sealed)  # PAdES B-T
-    assert "Signature is Valid." in pdfsig(sealed)
+    assert timestamp_authority.requests > before  # openssl ts answered
+    assert "signature_time_stamp_token" in unsigned_attributes(sealed)
+    roots = [
+        certificate(seal_settings.SLA_SEAL_CERT_FILE),
+        certificate(timestamp_authority.ca_cert),
+    ]
+    status = validate(sealed, roots)
+    assert status.bottom_line and status.docmdp_ok
+    timestamp = status.timestamp_validity
+    assert timestamp.intact and timestamp.valid and timestamp.trusted
+    assert abs(timestamp.timestamp - datetime.datetime.now(datetime.UTC)) < datetime.timedelta(
+        minutes=2
+    )
+    assert "Signature Validation: Signature is Valid." in pdfsig(sealed)
+
+
+@pytest.fixture
+def ca_seal_settings(settings, tmp_path, timestamp_authority):
+    """A seal certificate from the test CA (PKCS#12 with the CA), its TSA and its roots."""
+    settings.SLA_SEAL_PKCS12_FILE = str(
+        timestamp_authority.issue_seal_pkcs12(
+            tmp_path / "seal.p12", b"geheim", "SLA-Portal Siegel (Test-CA)"
+        )
+    )
+    settings.SLA_SEAL_PASSPHRASE = "geheim"
+    settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
+    settings.SLA_SEAL_TRUST_ROOTS_FILE = str(timestamp_authority.ca_cert_file)
+    return settings
+
+
+def test_with_trust_roots_the_seal_embeds_its_validation_data_pades_b_lt(
+    ca_seal_settings, demo_pdf, timestamp_authority
+):
+    sealed = seal_pdf(demo_pdf)
+
+    reader = PdfFileReader(BytesIO(sealed))
+    dss = reader.root["/DSS"]
+    assert len(dss["/Certs"]) >= 3 and len(dss["/CRLs"]) >= 1  # seal, TSA, CA; the CA's CRL
+    # Valid from the file alone: no revocation server is asked.
+    crl_requests = timestamp_authority.crl_requests
+    status = validate(sealed, [certificate(timestamp_authority.ca_cert)], offline=True)
+    assert timestamp_authority.crl_requests == crl_requests
+    assert status.bottom_line and status.trusted and status.docmdp_ok
+    assert status.modification_level is ModificationLevel.LTA_UPDATES  # the DSS revision
+    assert status.timestamp_validity.trusted
+    # The DSS revision leaves the PDF/A metadata as WeasyPrint wrote it.
+    xmp = reader.root["/Metadata"].data.decode()
+    assert f'pdf:Producer="{reader.trailer_view["/Info"]["/Producer"]}"' in xmp
+    assert "Signature Validation: Signature is Valid." in pdfsig(sealed)
+
+
+def test_without_revocation_data_there_is_no_seal_rather_than_a_lesser_one(
+    settings, tmp_path, demo_pdf, timestamp_authority, caplog
+):
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/ca.crl"
+    settings.SLA_SEAL_PKCS12_FILE = str(
+        timestamp_authority.issue_seal_pkcs12(
+            tmp_path / "seal.p12", b"geheim", "SLA-Portal Siegel (CRL weg)", crl_url=dead
+        )
+    )
+    settings.SLA_SEAL_PASSPHRASE = "geheim"
+    settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
+    settings.SLA_SEAL_TRUST_ROOTS_FILE = str(timestamp_authority.ca_cert_file)
+
+    with (
+        caplog.at_level(logging.ERROR, logger="agreements.seal"),
+        pytest.raises(SealError, match="SLA_SEAL_TRUST_ROOTS_FILE"),
+    ):
+        seal_pdf(demo_pdf)
+    assert "Validierungsdaten" in caplog.text
+
+
+def test_an_archive_timestamp_makes_the_seal_pades_b_lta_and_changes_nothing(
+    ca_seal_settings, demo_pdf, timestamp_authority
+):
+    sealed = seal_pdf(demo_pdf)
+
+    renewed = pdf_archive_timestamp_add(sealed)
+
+    assert renewed.pdf.startswith(sealed)  # appended, never rewritten
+    assert renewed.authority == "SLA-Portal Test-Zeitstempeldienst"
+    roots = [certificate(timestamp_authority.ca_cert)]
+    seal_status = validate(renewed.pdf, roots, offline=True)
+    assert seal_status.bottom_line and seal_status.docmdp_ok  # allowed by the certification
+    assert seal_status.modification_level is ModificationLevel.LTA_UPDATES
+    reader = PdfFileReader(BytesIO(renewed.pdf))
+    [document_timestamp] = reader.embedded_timestamp_signatures
+    dss_context = DocumentSecurityStore.read_dss(reader).as_validation_context(
+        {"trust_roots": roots, "allow_fetching": False, "revocation_mode": "hard-fail"}
+    )
+    timestamp_status = validate_pdf_timestamp(document_timestamp, dss_context)
+    assert timestamp_status.valid and timestamp_status.intact and timestamp_status.trusted
+    assert timestamp_status.coverage is SignatureCoverageLevel.ENTIRE_FILE
+    assert timestamp_status.timestamp == renewed.timestamped_at
+
+    # Renewed again, the chain grows by one; both timestamps still hold.
+    again = pdf_archive_timestamp_add(renewed.pdf)
+    reader = PdfFileReader(BytesIO(again.pdf))
+    assert len(reader.embedded_timestamp_signatures) == 2
+    assert validate(again.pdf, roots, offline=True).docmdp_ok
+    xmp = reader.root["/Metadata"].data.decode()
+    assert f'pdf:Producer="{reader.trailer_view["/Info"]["/Producer"]}"' in xmp
+
+
+def test_an_archive_timestamp_needs_a_timestamp_server(seal_settings, demo_pdf):
+    with pytest.raises(SealError, match="SLA_SEAL_TIMESTAMP_URL"):
+        pdf_archive_timestamp_add(seal_pdf(demo_pdf))
