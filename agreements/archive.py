@@ -35,6 +35,7 @@ from .enums import AgreementStatus, AuditAction
 from .models import Agreement, Signature
 from .pdf import AuditPageData, PdfRenderError, SignatureRow, render_agreement_pdf
 from .seal import SealError, seal_pdf
+from .snapshot import canonical_json
 
 logger = logging.getLogger(__name__)
 
@@ -82,6 +83,7 @@ def signed_render_inputs(agreement: Agreement) -> dict:
         content_sha256=agreement.content_sha256,
         verify_url=verify_url(),
         signatures=rows,
+        content_json=canonical_json(agreement.content_snapshot),
     )
     return {"signatures": rows, "audit_page": audit_page}
 

@@ -41,12 +41,19 @@ from .numbers import format_integer, format_percent
 
 TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
 DOTS = "……"  # the template's blank for a definition or a figure
+# What the framework document (section 4) is called when its upload had no name.
+FRAMEWORK_DOCUMENT_DEFAULT_NAME = "Rahmendokument.pdf"
 # The document is Swiss whatever the server or the reader: a signature dated in Zurich.
 SWISS_TIME_ZONE = ZoneInfo("Europe/Zurich")
 
 
 def swiss_date(value: datetime.date) -> str:
     return value.strftime("%d.%m.%Y")
+
+
+def swiss_time(value: datetime.datetime) -> str:
+    """An aware time in Zurich, to the minute: "01.12.2026, 19:26 Uhr"."""
+    return f"{value.astimezone(SWISS_TIME_ZONE):%d.%m.%Y, %H:%M} Uhr"
 
 
 def conversion_rate(upper: int | None, lower: int | None) -> Decimal | None:
@@ -116,10 +123,17 @@ class FunnelRow:
 
 @dataclass(frozen=True)
 class SignatureLine:
+    """One party's place in the signature block: signed online, or still the line to sign."""
+
     party: Party
     representative: str
-    job_title: str  # the signer's Membership.job_title once signed; empty until then
-    signed: str  # "Anna Keller, 15.01.2027" (typed name, Swiss date) once signed; else empty
+    signer: str = ""  # the typed name once signed; empty until then
+    job_title: str = ""  # the signer's Membership.job_title once signed
+    signed_at: str = ""  # "01.12.2026, 19:26 Uhr" (Europe/Zurich) once signed
+
+    @property
+    def signed(self) -> bool:
+        return bool(self.signer)
 
 
 class SlaDocument:
@@ -171,9 +185,11 @@ class SlaDocument:
             )
 
         # 4. Rahmen
+        # The PDF carries the document as an attachment of this name (agreements.pdf).
         system = a.system_name
         if system and getattr(a, "framework_document", None):
-            system = f"{system} (Dokument im Anhang)"
+            name = a.framework_document_name or FRAMEWORK_DOCUMENT_DEFAULT_NAME
+            system = f"{system} (Dokument im Anhang: {name})"
         self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", _("System"), "rahmen", system)
         self._add(
             "system_created_on",
@@ -394,13 +410,13 @@ def _valid_signatures(agreement) -> list:
 
 def _signature_line(party: Party, representative, signature) -> SignatureLine:
     if signature is None:
-        return SignatureLine(party, _full_name(representative), job_title="", signed="")
-    day = swiss_date(signature.signed_at.astimezone(SWISS_TIME_ZONE).date())
+        return SignatureLine(party, _full_name(representative))
     return SignatureLine(
         party,
         _full_name(representative),
+        signer=signature.typed_name,
         job_title=getattr(signature, "job_title", None) or "",
-        signed=f"{signature.typed_name}, {day}",
+        signed_at=swiss_time(signature.signed_at),
     )
 
 

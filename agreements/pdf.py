@@ -5,6 +5,11 @@ CSS, running header, "Seite N von M", the appendix and the audit page on pages o
 own) and returns PDF/A-3b bytes with the font embedded. ``agreements.seal`` seals them;
 ``agreements.archive`` renders a signed agreement once, seals and stores it.
 
+A signed PDF carries what was signed: the canonical content JSON whose SHA-256 its
+audit page prints travels inside as a PDF/A-3 associated file (``/AFRelationship
+/Data``), so anyone can recompute the hash with standard tools (docs/evidence.md). The
+framework document of section 4 travels along as ``/Supplement``.
+
 WeasyPrint fetches every stylesheet, font and image through ``StaticFilesFetcher``,
 which serves our own static files from disk and refuses everything else by raising, so
 that a render with a refused resource fails instead of quietly printing a gap. User
@@ -31,12 +36,21 @@ from django.utils._os import safe_join
 from weasyprint.text.fonts import FontConfiguration
 from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherResponse
 
-from .document import SWISS_TIME_ZONE, SlaDocument
+from .document import FRAMEWORK_DOCUMENT_DEFAULT_NAME, SWISS_TIME_ZONE, SlaDocument
 from .enums import Party
+from .snapshot import sha256_hex
 
 # The document's own origin. ".invalid" never resolves (RFC 2606): even a URL that
 # escaped the fetcher could not reach a host. Only STATIC_URL below it is served.
 PDF_BASE_URL = "https://sla-portal.invalid/"
+
+# The signed content inside the PDF (see the module's docstring).
+CONTENT_FILE_NAME = "SLA-Inhalt.json"
+CONTENT_FILE_DESCRIPTION = (
+    "Unterzeichneter Inhalt der Vereinbarung (kanonisches JSON, UTF-8); "
+    "sein SHA-256 steht im Prüfprotokoll"
+)
+FRAMEWORK_FILE_DESCRIPTION = "Dokumentation des Inbound Marketing & Sales Systems (Abschnitt 4)"
 
 
 class PdfResourceRefused(Exception):
@@ -150,6 +164,9 @@ class AuditPageData:
     content_sha256: str  # of the submitted content the parties signed
     verify_url: str  # absolute URL of the verify page
     signatures: Sequence[SignatureRow] = ()
+    # The submitted content as canonical JSON (``snapshot.canonical_json``), whose SHA-256
+    # is ``content_sha256``; embedded in the PDF when given.
+    content_json: str = ""
 
 
 def zurich_datetime(value: datetime.datetime) -> str:
@@ -171,18 +188,25 @@ def render_agreement_pdf(
     ``signatures`` fill the signature block through ``SlaDocument``, the same mechanism
     as the browser page (usually the same rows as ``audit_page.signatures``); None reads
     the agreement's valid signatures as the page does. ``audit_page`` adds the
-    "Prüfprotokoll" as the last page;
+    "Prüfprotokoll" as the last page, and the signed content it hashes as an attachment;
     ``draft`` prints an "ENTWURF" watermark on every page (draft previews are never
     sealed). The framework document, when uploaded, travels inside as an attachment.
-    Raises ``PdfRenderError`` when a resource was refused or could not be read.
+    Raises ``PdfRenderError`` when a resource was refused or could not be read, or the
+    submitted content no longer has the hash the audit page would print.
     """
     doc = SlaDocument(agreement, signatures=signatures)
+    fetcher = StaticFilesFetcher()
+    attachments = _framework_attachments(agreement, fetcher)
+    if audit_page is not None and audit_page.content_json:
+        attachments.append(_content_attachment(agreement, audit_page, fetcher))
     html = render_to_string(
         "agreements/pdf.html",
         {
             "doc": doc,
             "agreement": agreement,
             "audit_page": audit_page,
+            # A signed party's block points to the audit page ("Nachweis: Prüfprotokoll").
+            "evidence_anchor": "pdf-audit" if audit_page else "",
             "draft": draft,
             "author": f"Marketing und Sales der {doc['firma'].plain}",
             "subject": (
@@ -191,14 +215,14 @@ def render_agreement_pdf(
             ),
         },
     )
-    fetcher = StaticFilesFetcher()
     try:
         return weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf(
             pdf_variant="pdf/a-3b",
-            attachments=_attachments(agreement, fetcher),
+            attachments=attachments,
             # Unused glyphs stay out, and so does the font's hinting: smaller files.
             full_fonts=False,
             font_config=font_configuration(),
+            finisher=_associated_files_once,
         )
     except FatalURLFetchingError as error:
         # A BaseException in WeasyPrint: turn it into an ordinary error for our callers.
@@ -224,7 +248,7 @@ def font_configuration() -> FontConfiguration:
     return config
 
 
-def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Attachment]:
+def _framework_attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Attachment]:
     """The uploaded framework document (section 4), embedded as a PDF/A-3 attachment."""
     document = getattr(agreement, "framework_document", None)
     if not document:
@@ -234,12 +258,54 @@ def _attachments(agreement, fetcher: StaticFilesFetcher) -> list[weasyprint.Atta
     return [
         weasyprint.Attachment(
             string=content,
-            name=agreement.framework_document_name or "Rahmendokument.pdf",
-            description="Dokumentation des Inbound Marketing & Sales Systems (Abschnitt 4)",
+            name=agreement.framework_document_name or FRAMEWORK_DOCUMENT_DEFAULT_NAME,
+            description=FRAMEWORK_FILE_DESCRIPTION,
             relationship="Supplement",
             url_fetcher=fetcher,
         )
     ]
+
+
+def _content_attachment(
+    agreement, audit_page: AuditPageData, fetcher: StaticFilesFetcher
+) -> weasyprint.Attachment:
+    """The signed content as the canonical JSON whose SHA-256 the audit page prints.
+
+    A text that does not hash to the printed value stops the render rather than ship a
+    PDF that contradicts itself.
+    """
+    content = audit_page.content_json
+    if sha256_hex(content) != audit_page.content_sha256:
+        raise PdfRenderError(
+            f"Agreement {agreement.pk}: the signed content does not hash to its content_sha256."
+        )
+    submitted = (agreement.submitted_at or datetime.datetime.now(datetime.UTC)).astimezone(
+        datetime.UTC
+    )
+    return weasyprint.Attachment(
+        string=content.encode("utf-8"),
+        name=CONTENT_FILE_NAME,  # ".json": WeasyPrint files it as application/json
+        description=CONTENT_FILE_DESCRIPTION,
+        relationship="Data",
+        # WeasyPrint writes these as UTC ("...Z"); the time the content was frozen.
+        created=submitted.replace(tzinfo=None),
+        modified=submitted.replace(tzinfo=None),
+        url_fetcher=fetcher,
+    )
+
+
+def _associated_files_once(document, pdf) -> None:
+    """A ``write_pdf`` finisher: each file spec once in the catalog's ``/AF``.
+
+    WeasyPrint 70 lists every attachment twice there (Kozea/WeasyPrint#2917: once from
+    the name tree, once from the file spec objects). Readers cope, but the associated
+    files should be a plain list, and a later fix upstream leaves nothing to do here.
+    """
+    associated = pdf.catalog.get("AF")
+    if associated:
+        unique = list(dict.fromkeys(associated))
+        associated.clear()
+        associated.extend(unique)
 
 
 # German words in the PDF's stylesheet, in a column so narrow that they must be hyphenated:

@@ -235,10 +235,12 @@ def test_signature_lines_name_the_signer_their_title_and_the_swiss_date(
     with django_assert_num_queries(2):  # the further definitions, the signatures
         lines = {line.party: line for line in SlaDocument(agreement).signature_lines}
 
-    assert lines[Party.MARKETING].signed == "Anna Keller, 01.01.2027"
-    assert lines[Party.MARKETING].job_title == "Leiterin Inbound Marketing"
-    assert (lines[Party.SALES].signed, lines[Party.SALES].job_title) == ("", "")
-    assert lines[Party.SALES].representative == "Marco Brunner"
+    marketing, sales = lines[Party.MARKETING], lines[Party.SALES]
+    assert marketing.signed and marketing.signer == "Anna Keller"
+    assert marketing.signed_at == "01.01.2027, 00:30 Uhr"
+    assert marketing.job_title == "Leiterin Inbound Marketing"
+    assert not sales.signed and (sales.signer, sales.job_title, sales.signed_at) == ("", "", "")
+    assert sales.representative == "Marco Brunner"
 
 
 @pytest.mark.django_db
@@ -248,7 +250,7 @@ def test_a_draft_reads_no_signatures(demo_agreement, django_assert_num_queries):
     ).get(pk=demo_agreement.pk)
     with django_assert_num_queries(1):  # the further definitions only
         doc = SlaDocument(agreement)
-    assert all(line.signed == "" for line in doc.signature_lines)
+    assert not any(line.signed for line in doc.signature_lines)
 
 
 @pytest.mark.django_db

@@ -5,12 +5,14 @@ pdfimages), as a reader's PDF viewer would see it.
 """
 
 import datetime
+import hashlib
 import http.server
 import re
 import shutil
 import subprocess
 import tempfile
 import threading
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -178,13 +180,40 @@ def test_signed_pdf_numbers_its_pages(signed_demo_pdf):
         assert f"Seite {number} von {len(texts)}" in text
 
 
-def test_signature_block_names_each_signer_with_function_and_date(signed_demo_pdf):
+def test_page_3_says_each_party_signed_electronically_and_points_to_the_audit_page(
+    signed_demo_pdf,
+):
     # Filled by SlaDocument from the rows, as the browser page is from Signature rows.
-    text = " ".join(body_text(signed_demo_pdf).split())
+    # -layout keeps the two parties' blocks side by side, line by line.
+    page_3 = " ".join(
+        poppler("pdftotext", signed_demo_pdf, "-layout", "-f", "3", "-l", "3").split()
+    )
+    audit_page_number = len(pages(signed_demo_pdf))  # the Prüfprotokoll is the last page
+
+    block = page_3[page_3.index("einverstanden erklären sich:") :]
+    # 13:05 and 07:30 UTC are 14:05 and 08:30 in Zurich.
+    assert (
+        "Für „Marketing“ Für „Sales“ "
+        "Elektronisch unterzeichnet am 01.12.2026, 14:05 Uhr "
+        "Elektronisch unterzeichnet am 02.12.2026, 08:30 Uhr "
+        "Anna Keller Marco Brunner "
+        "Leiterin Inbound Marketing Leiter Inbound Sales "
+        f"Nachweis: Prüfprotokoll, Seite {audit_page_number} "
+        f"Nachweis: Prüfprotokoll, Seite {audit_page_number}"
+    ) in block, block
+    # Signed online: no line left to sign on paper.
+    assert "……" not in block and "Name / Datum" not in block
+    assert "Prüfprotokoll" in pages(signed_demo_pdf)[audit_page_number - 1]
+
+
+def test_a_draft_keeps_the_lines_to_sign_on_paper(demo_agreement):
+    pdf = render_agreement_pdf(demo_agreement, draft=True)
+
+    text = " ".join(body_text(pdf).split())
     block = text[text.index("einverstanden erklären sich:") : text.index("ANHANG: Inbound")]
-    for value in ("Anna Keller, 01.12.2026", "Leiterin Inbound Marketing",
-                  "Marco Brunner, 02.12.2026", "Leiter Inbound Sales"):  # fmt: skip
-        assert value in block, block
+    assert block.count("……………………") == 2
+    assert "Name / Datum · Anna Keller" in block and "Name / Datum · Marco Brunner" in block
+    assert "Elektronisch unterzeichnet" not in block
 
 
 def test_appendix_shows_the_funnel_figures_on_a_page_of_its_own(signed_demo_pdf):
@@ -288,7 +317,70 @@ def test_framework_document_travels_as_an_attachment(demo_agreement, settings, t
         file.flush()
         subprocess.run(["pdfdetach", "-save", "1", "-o", str(saved), file.name], check=True)
     assert saved.read_bytes() == framework
-    assert "(Dokument im Anhang)" in " ".join(poppler("pdftotext", pdf).split())
+    # Section 4 names the attachment, now one of two (the signed content is the other).
+    text = " ".join(poppler("pdftotext", pdf).split())
+    assert "Inbound Marketing & Sales System Muster Inbound Playbook" in text
+    assert "(Dokument im Anhang: Playbook 2027.pdf)" in text
+
+
+def associated_files(pdf: bytes) -> list[dict]:
+    """The catalog's /AF entries: name, relationship, MIME type and content of each."""
+    reader = PdfFileReader(BytesIO(pdf))
+    entries = []
+    for reference in reader.root.raw_get("/AF"):
+        spec = reference.get_object()
+        stream = spec["/EF"]["/F"]
+        entries.append(
+            {
+                "reference": (reference.idnum, reference.generation),
+                "name": spec["/UF"],
+                "relationship": spec["/AFRelationship"],
+                "type": stream["/Subtype"],
+                "data": stream.data,
+            }
+        )
+    return entries
+
+
+@pytest.mark.django_db
+def test_a_signed_pdf_carries_the_signed_content_and_the_framework_each_once(
+    demo_agreement, settings, tmp_path
+):
+    settings.MEDIA_ROOT = tmp_path
+    demo_agreement.framework_document.save("x.pdf", ContentFile(b"%PDF-1.4\n%%EOF\n"), save=False)
+    content = '{"organisation":"Muster AG","snapshot_version":1}'
+    audit_page = AuditPageData(
+        agreement_id=demo_agreement.pk,
+        revision=1,
+        content_sha256=hashlib.sha256(content.encode()).hexdigest(),
+        verify_url=VERIFY_URL,
+        content_json=content,
+    )
+
+    pdf = render_agreement_pdf(demo_agreement, audit_page=audit_page)
+
+    files = associated_files(pdf)
+    assert len({entry["reference"] for entry in files}) == len(files) == 2  # each once
+    by_name = {entry["name"]: entry for entry in files}
+    assert by_name["SLA-Inhalt.json"]["relationship"] == "/Data"
+    assert by_name["SLA-Inhalt.json"]["type"] == "/application/json"
+    assert by_name["SLA-Inhalt.json"]["data"] == content.encode()
+    assert by_name["Rahmendokument.pdf"]["relationship"] == "/Supplement"
+    assert by_name["Rahmendokument.pdf"]["type"] == "/application/pdf"
+
+
+@pytest.mark.django_db
+def test_content_that_does_not_hash_to_the_printed_value_stops_the_render(demo_agreement):
+    audit_page = AuditPageData(
+        agreement_id=demo_agreement.pk,
+        revision=1,
+        content_sha256=CONTENT_SHA256,
+        verify_url=VERIFY_URL,
+        content_json='{"organisation":"Andere AG"}',
+    )
+
+    with pytest.raises(PdfRenderError, match="does not hash"):
+        render_agreement_pdf(demo_agreement, audit_page=audit_page)
 
 
 @pytest.mark.django_db

@@ -7,6 +7,7 @@ with poppler's tools, as a reader's PDF viewer would see it.
 
 import datetime
 import hashlib
+import json
 import logging
 import os
 import re
@@ -150,10 +151,33 @@ def test_the_page_and_the_pdf_fill_the_signature_block_alike(client, signed_demo
     flat = " ".join(body_text(stored_bytes(signed_demo, settings)).split())
     pdf_block = flat[flat.index("einverstanden erklären sich:") : flat.index("ANHANG: Inbound")]
     today = today_in_zurich()
-    for value in (f"Anna Keller, {today}", "Leiterin Inbound Marketing",
-                  f"Marco Brunner, {today}", "Leiter Inbound Sales"):  # fmt: skip
+    for value in (f"Elektronisch unterzeichnet am {today}, ",
+                  "Anna Keller Leiterin Inbound Marketing",
+                  "Marco Brunner Leiter Inbound Sales", "Nachweis: Prüfprotokoll"):  # fmt: skip
         assert value in page_block, page_block
         assert value in pdf_block, pdf_block
+    # The page links the evidence to its own audit trail, the PDF to its audit page.
+    assert 'href="#audit"' in section.group()
+
+
+@pytest.mark.skipif(not shutil.which("qpdf"), reason="qpdf missing (.ci/run installs it)")
+def test_the_embedded_content_hashes_to_the_printed_and_the_stored_sha256(signed_demo, settings):
+    """What docs/evidence.md tells a reader to do, with the same standard tool."""
+    path = stored_path(signed_demo, settings)
+
+    listing = subprocess.run(
+        ["qpdf", "--list-attachments", str(path)], capture_output=True, text=True, check=True
+    ).stdout
+    content = subprocess.run(
+        ["qpdf", "--show-attachment=SLA-Inhalt.json", str(path)], capture_output=True, check=True
+    ).stdout
+
+    assert listing.split() == ["SLA-Inhalt.json", "->", listing.split()[2]]  # only it
+    digest = hashlib.sha256(content).hexdigest()
+    audit_page = squeeze(pages(stored_bytes(signed_demo, settings))[-1])
+    assert f"SHA256desunterzeichnetenInhalts{digest}" in audit_page  # printed
+    assert digest == signed_demo.content_sha256  # stored on submission, signed by both
+    assert json.loads(content) == signed_demo.content_snapshot
 
 
 def test_the_audit_page_states_the_real_signatures_and_where_to_verify(signed_demo, settings):

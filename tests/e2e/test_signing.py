@@ -73,8 +73,13 @@ def test_sales_submits_and_both_representatives_sign(
     expect(panel).to_contain_text("Anna Keller, Leiterin Inbound Marketing")
     expect(panel).to_contain_text("Marco Brunner, Leiter Inbound Sales")
     signature_block = page.locator("#sla-signatures")
-    expect(signature_block).to_contain_text(re.compile(rf"Anna Keller, {SWISS_DATE}"))
-    expect(signature_block).to_contain_text(re.compile(rf"Marco Brunner, {SWISS_DATE}"))
+    signed_online = rf"Elektronisch unterzeichnet am {SWISS_DATE}, \d\d:\d\d Uhr"
+    for party, name in (("Marketing", "Anna Keller"), ("Sales", "Marco Brunner")):
+        block = signature_block.locator(".sla-signature").filter(has_text=f"Für „{party}“")
+        expect(block).to_contain_text(re.compile(rf"{signed_online}\s*{name}"))
+        expect(block.get_by_role("link", name="Nachweis: Prüfprotokoll")).to_have_attribute(
+            "href", "#audit"
+        )
     expect(page.locator("#audit-chain")).to_contain_text("Prüfprotokoll intakt")
     expect(page.locator("#audit")).to_contain_text("Vollständig unterzeichnet")
     for label in ("Unterzeichnen für Marketing", "Ablehnen", "Zurückziehen"):
