@@ -7,8 +7,9 @@ saves the bytes through Django's storage API (``STORAGES["default"]``: the priva
 directory by default, S3 or another backend in production) together with their SHA-256,
 and records a ``pdf_stored`` audit event. From then on the stored bytes *are* the signed
 document: a download streams them after checking their hash (``signed_pdf_open``), the
-verify page recognises a copy by the same hash (``signed_pdf_verify``), and nothing
-renders a signed agreement a second time.
+verify page recognises a copy by the same hash (``agreements.evidence.verification``),
+and nothing renders a signed agreement a second time. Archive timestamps append to a
+copy, never to this file (``agreements.evidence.archive_timestamps``).
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ import os
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -137,29 +137,32 @@ def signed_pdf_store(*, agreement_id: int) -> Agreement:
     return agreement
 
 
-def signed_pdf_open(agreement: Agreement) -> File:
+def signed_pdf_open(agreement: Agreement, *, file=None, sha256: str | None = None) -> File:
     """The stored PDF, opened for reading at its start, after checking its SHA-256.
 
     Reads the file once in chunks (never whole into memory) and compares the hash with
     the one recorded when it was stored. Raises ``SignedPdfMismatch``, and logs an error,
     when the file is missing or differs: a changed file is never served as the signed one.
+    ``file`` and ``sha256`` name a later version of the PDF instead (an archive
+    timestamp's, ``agreements.evidence``); by default the one stored on completion.
 
     A file this process has hashed already is not read again while it is provably the
     same file (``_file_stamp``): hashing 20 MB takes longer than serving them (issue 7).
     """
-    name = agreement.signed_pdf.name
-    storage = agreement.signed_pdf.storage
+    file, sha256 = file or agreement.signed_pdf, sha256 or agreement.signed_pdf_sha256
+    name = file.name
+    storage = file.storage
     try:
         handle = storage.open(name, "rb")
     except FileNotFoundError as error:
         logger.error("Signed PDF of agreement %s is missing from storage: %s", agreement.pk, name)
         raise SignedPdfMismatch(f"{name} is missing") from error
-    key = (name, agreement.signed_pdf_sha256)
+    key = (name, sha256)
     stamp = _file_stamp(storage, name, handle)
     if stamp is not None and _verified.get(key) == stamp:
         return handle
     try:
-        _hash_check(agreement, handle)
+        _hash_check(agreement, handle, name, sha256)
     except SignedPdfMismatch:
         handle.close()
         _verified.pop(key, None)
@@ -172,32 +175,34 @@ def signed_pdf_open(agreement: Agreement) -> File:
     return handle
 
 
-def signed_pdf_check(agreement: Agreement) -> None:
+def signed_pdf_check(agreement: Agreement, *, file=None, sha256: str | None = None) -> None:
     """Read the whole stored file and compare its SHA-256, whatever this process knows.
 
-    For ``verify_audit``, which checks every stored PDF; raises ``SignedPdfMismatch``.
+    For ``verify_audit``, which checks every stored PDF (``file`` and ``sha256`` as for
+    ``signed_pdf_open``); raises ``SignedPdfMismatch``.
     """
-    name = agreement.signed_pdf.name
+    file, sha256 = file or agreement.signed_pdf, sha256 or agreement.signed_pdf_sha256
+    name = file.name
     try:
-        handle = agreement.signed_pdf.storage.open(name, "rb")
+        handle = file.storage.open(name, "rb")
     except FileNotFoundError as error:
         logger.error("Signed PDF of agreement %s is missing from storage: %s", agreement.pk, name)
         raise SignedPdfMismatch(f"{name} is missing") from error
     with handle:
-        _hash_check(agreement, handle)
+        _hash_check(agreement, handle, name, sha256)
 
 
-def _hash_check(agreement: Agreement, handle: File) -> None:
+def _hash_check(agreement: Agreement, handle: File, name: str, sha256: str) -> None:
     digest = sha256_of(handle.chunks(CHUNK_SIZE))
-    if digest != agreement.signed_pdf_sha256:
+    if digest != sha256:
         logger.error(
             "Signed PDF of agreement %s does not match its SHA-256: stored %s, file %s (%s)",
             agreement.pk,
-            agreement.signed_pdf_sha256,
+            sha256,
             digest,
-            agreement.signed_pdf.name,
+            name,
         )
-        raise SignedPdfMismatch(f"{agreement.signed_pdf.name} does not match its SHA-256")
+        raise SignedPdfMismatch(f"{name} does not match its SHA-256")
 
 
 # Signed PDFs this process found intact: (name, SHA-256) -> the file's stamp at the time.
@@ -250,37 +255,3 @@ def _file_name_part(text: str) -> str:
         .decode("ascii")
     )
     return re.sub(r"[^A-Za-z0-9]+", "-", ascii_text).strip("-")
-
-
-@dataclass(frozen=True)
-class PdfVerification:
-    """What the verify page and ``verify_pdf`` answer for one file."""
-
-    sha256: str
-    agreement: Agreement | None  # the signed agreement whose stored PDF has this hash
-    signatures: tuple[SignatureRow, ...] = ()
-
-    @property
-    def authentic(self) -> bool:
-        return self.agreement is not None
-
-
-def signed_pdf_verify(chunks: Iterable[bytes]) -> PdfVerification:
-    """Whether a file is a signed PDF exactly as this portal stored it.
-
-    ``chunks`` is the file's content in pieces (``UploadedFile.chunks()``, or reads of an
-    open file). Authentic means: its SHA-256 equals a stored signed PDF's, so any changed
-    byte makes it unknown. The seal says the same to any PDF reader; the hash adds that the
-    portal itself issued and still holds this very file.
-    """
-    digest = sha256_of(chunks)
-    agreement = (
-        Agreement.objects.filter(signed_pdf_sha256=digest, status__in=SIGNED_STATUSES)
-        .select_related("organisation")
-        .first()
-    )
-    if agreement is None:
-        return PdfVerification(sha256=digest, agreement=None)
-    return PdfVerification(
-        sha256=digest, agreement=agreement, signatures=tuple(signature_rows(agreement))
-    )

@@ -46,6 +46,8 @@ class AuditAction(models.TextChoices):
     COMPLETED = "completed", _("Vollständig unterzeichnet")
     PDF_STORED = "pdf_stored", _("PDF abgelegt")
     PDF_DOWNLOADED = "pdf_downloaded", _("PDF heruntergeladen")
+    # A document timestamp over the sealed PDF (agreements.evidence.archive_timestamps).
+    ARCHIVE_TIMESTAMP_ADDED = "archive_timestamp_added", _("Archivzeitstempel hinzugefügt")
     RENEWED = "renewed", _("Erneuert")
     # On the predecessor, when its renewal is signed (agreements.workflow._supersede).
     SUPERSEDED = "superseded", _("Abgelöst")

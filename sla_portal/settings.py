@@ -116,6 +116,7 @@ INSTALLED_APPS = [
     "csp",  # django-csp: the Content-Security-Policy header
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS
     "agreements",
+    "agreements.evidence",  # the seal's long-term evidence (archive timestamps), issue 14
     # django-allauth: log-in, password, single sign-on and second factors. After
     # agreements, whose templates (templates/account, templates/mfa, ...) replace its own.
     "allauth",
@@ -427,9 +428,12 @@ LOGGING = {
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "INFO")},
     # WeasyPrint logs every rendering step at INFO: noise, not news.
     # django-axes announces itself at every start of manage.py: noise as well.
+    # pyHanko's difference analysis warns, with a traceback, of every revision it cannot
+    # explain: that is the verify page's finding for a changed upload, not a server fault.
     "loggers": {
         "weasyprint.progress": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
+        "pyhanko.sign.diff_analysis": {"level": "ERROR"},
     },
 }
 

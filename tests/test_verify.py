@@ -1,12 +1,16 @@
 """Is this PDF an authentic signed SLA? The verify page and the verify_pdf / export_pdf commands.
 
 Authentic means byte for byte the sealed PDF the portal stored when the agreement was
-signed: one flipped or appended byte makes it "nicht authentisch".
+signed, with its seal, certification and embedded content intact: one flipped or
+appended byte makes it "nicht authentisch", and the page says what it checked and why a
+file fails (a revision after the seal, another certificate, no seal).
 """
 
+import re
 import shutil
 import subprocess
-from io import StringIO
+from html import unescape
+from io import BytesIO, StringIO
 from pathlib import Path
 
 import pytest
@@ -14,10 +18,16 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 from django.urls import reverse
 from django.utils import timezone
+from pyhanko.pdf_utils import generic
+from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
+from pyhanko.sign import signers
 
+from agreements.archive import signed_render_inputs
 from agreements.document import swiss_date
 from agreements.enums import Role
 from agreements.forms import VERIFY_MAX_BYTES
+from agreements.pdf import render_agreement_pdf
+from agreements.seal import seal_certificate_create
 from tests.factories import make_member, make_organisation, make_pdf
 from tests.test_pdf import poppler, squeeze
 
@@ -40,9 +50,9 @@ def flipped(content: bytes, position: int | None = None) -> bytes:
     return bytes(changed)
 
 
-def verify(client, content: bytes, name="SLA.pdf"):
+def verify(client, content: bytes, name="SLA.pdf", **headers):
     upload = SimpleUploadedFile(name, content, content_type="application/pdf")
-    return client.post(reverse("pdf_verify"), {"pdf": upload})
+    return client.post(reverse("pdf_verify"), {"pdf": upload}, **headers)
 
 
 def visible(response) -> str:
@@ -146,6 +156,132 @@ def test_the_verify_page_is_linked_from_the_navbar(client, signed_demo):
     assert 'enctype="multipart/form-data"' in response.text
 
 
+# --- What was checked, and why a file fails ------------------------------------------------
+
+
+def checks(response) -> dict[str, str]:
+    """The verify page's list of checks: title -> "outcome: explanation"."""
+    section = re.search(r'<section[^>]*id="verify-checks".*?</section>', response.text, re.S)
+    items = re.findall(
+        r'<span class="badge[^"]*">(.*?)</span>\s*<strong>(.*?):</strong>(.*?)</li>',
+        section.group(),
+        re.S,
+    )
+
+    def plain(html: str) -> str:
+        return " ".join(unescape(re.sub(r"<[^>]+>", " ", html)).split())
+
+    return {plain(title): f"{plain(outcome)}: {plain(text)}" for outcome, title, text in items}
+
+
+def sealed_with(key_file, cert_file, agreement) -> bytes:
+    """The agreement's signed PDF rendered anew and sealed with another key and certificate."""
+    signer = signers.SimpleSigner.load(str(key_file), str(cert_file))
+    metadata = signers.PdfSignatureMetadata(
+        field_name="Portal-Siegel", md_algorithm="sha256", certify=True
+    )
+    output = BytesIO()
+    writer = IncrementalPdfFileWriter(
+        BytesIO(render_agreement_pdf(agreement, **signed_render_inputs(agreement)))
+    )
+    signers.sign_pdf(writer, metadata, signer=signer, output=output)
+    return output.getvalue()
+
+
+def test_the_page_says_what_it_checked_of_an_authentic_file(client, signed_demo, settings):
+    client.login(username="management", password="demo")
+
+    response = verify(client, stored_bytes(signed_demo, settings))
+
+    found = checks(response)
+    assert list(found) == [
+        "Datei",
+        "Siegel",
+        "Zertifizierung",
+        "Zeitstempel",
+        "Unterzeichneter Inhalt",
+    ]
+    assert found["Datei"].startswith("erfüllt: Byte für Byte das unterzeichnete PDF")
+    assert found["Siegel"].startswith("erfüllt: Das Siegel des Portals ist unversehrt")
+    assert "SLA-Portal Siegel (Entwicklung, selbst signiert)" in found["Siegel"]
+    assert found["Zertifizierung"] == (
+        "erfüllt: Zertifiziert, keine Änderungen erlaubt: nach dem Siegel wurde nichts angefügt."
+    )
+    # The tests seal without a timestamp server: no failure, but said plainly.
+    assert found["Zeitstempel"].startswith("Hinweis: Das Siegel trägt keinen Zeitstempel")
+    assert found["Unterzeichneter Inhalt"].startswith("erfüllt: Der eingebettete Inhalt")
+    assert signed_demo.content_sha256 in found["Unterzeichneter Inhalt"]
+    assert "Authentisch" in visible(response)
+
+
+def test_the_checks_are_explained_in_english_too(client, signed_demo, settings):
+    client.login(username="management", password="demo")
+
+    response = verify(client, stored_bytes(signed_demo, settings), HTTP_ACCEPT_LANGUAGE="en")
+
+    found = checks(response)
+    assert "What was checked" in response.text
+    assert list(found) == ["File", "Seal", "Certification", "Timestamp", "Signed content"]
+    assert found["Certification"] == (
+        "passed: Certified, no changes allowed: nothing was appended after the seal."
+    )
+    assert found["Timestamp"].startswith("note: The seal carries no timestamp")
+
+
+def test_a_revision_added_after_the_seal_fails_the_certification(client, signed_demo, settings):
+    """An incremental update after the seal: the sealed bytes are intact, the file is not."""
+    client.login(username="management", password="demo")
+    writer = IncrementalPdfFileWriter(BytesIO(stored_bytes(signed_demo, settings)))
+    page = writer.root["/Pages"]["/Kids"][0].get_object()
+    overlay = writer.add_object(generic.StreamObject(stream_data=b"q 1 1 1 rg 0 0 600 800 re f Q"))
+    page["/Contents"] = generic.ArrayObject([page.raw_get("/Contents"), overlay])
+    writer.update_container(page)
+    shadowed = BytesIO()
+    writer.write(shadowed)
+
+    response = verify(client, shadowed.getvalue())
+
+    text = visible(response)
+    assert "Nicht authentisch" in text and "Anna Keller" not in text
+    found = checks(response)
+    assert found["Datei"].startswith("nicht erfüllt: Kein vom Portal abgelegtes PDF")
+    assert found["Siegel"].startswith("erfüllt:")  # what it covers is untouched...
+    assert found["Zertifizierung"].startswith(  # ...but the certification forbids the rest
+        "nicht erfüllt: Nach dem Siegel wurde eine Revision angefügt"
+    )
+    assert "Warum:" in text and "die die Zertifizierung verbietet" in text
+
+
+def test_a_copy_sealed_with_another_certificate_is_refused_and_named(client, signed_demo, tmp_path):
+    client.login(username="management", password="demo")
+    key_file, cert_file = tmp_path / "key.pem", tmp_path / "cert.pem"
+    seal_certificate_create(key_file=key_file, cert_file=cert_file, common_name="Fälscher Siegel")
+
+    response = verify(client, sealed_with(key_file, cert_file, signed_demo))
+
+    found = checks(response)
+    assert "Nicht authentisch" in visible(response)
+    assert found["Siegel"] == (
+        "nicht erfüllt: Das Siegel ist unversehrt, stammt aber nicht vom Zertifikat des "
+        "Portals: ausgestellt für „Fälscher Siegel“ von „Fälscher Siegel“."
+    )
+
+
+def test_a_copy_without_its_seal_is_refused(client, signed_demo):
+    client.login(username="management", password="demo")
+    unsealed = render_agreement_pdf(signed_demo, **signed_render_inputs(signed_demo))
+
+    response = verify(client, unsealed)
+
+    found = checks(response)
+    assert found == {
+        "Datei": found["Datei"],
+        "Siegel": "nicht erfüllt: Die Datei trägt kein Siegel: sie wurde nie versiegelt, "
+        "oder das Siegel wurde entfernt.",
+    }
+    assert found["Datei"].startswith("nicht erfüllt:")
+
+
 # --- verify_pdf ---------------------------------------------------------------------------
 
 
@@ -154,7 +290,7 @@ def test_verify_pdf_accepts_the_stored_file(signed_demo, settings, tmp_path):
     path.write_bytes(stored_bytes(signed_demo, settings))
     output = StringIO()
 
-    call_command("verify_pdf", str(path), stdout=output)  # returns: exit status 0
+    call_command("verify_pdf", str(path), language="en", stdout=output)  # exit status 0
 
     text = output.getvalue()
     assert "Authentic: SLA Muster AG 01.01.2026–31.12.2026" in text
@@ -168,14 +304,14 @@ def test_verify_pdf_refuses_a_flipped_byte_with_exit_status_1(signed_demo, setti
     path.write_bytes(flipped(stored_bytes(signed_demo, settings)))
 
     with pytest.raises(CommandError, match="NOT authentic") as refused:
-        call_command("verify_pdf", str(path), stdout=StringIO())
+        call_command("verify_pdf", str(path), language="en", stdout=StringIO())
 
     assert refused.value.returncode == 1
 
 
 def test_verify_pdf_reports_an_unreadable_file(db, tmp_path):
     with pytest.raises(CommandError, match="Cannot read"):
-        call_command("verify_pdf", str(tmp_path / "missing.pdf"), stdout=StringIO())
+        call_command("verify_pdf", str(tmp_path / "missing.pdf"), language="en", stdout=StringIO())
 
 
 # --- export_pdf ---------------------------------------------------------------------------

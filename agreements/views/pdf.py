@@ -13,6 +13,8 @@ from django.views.decorators.http import require_GET, require_http_methods
 from .. import archive
 from ..audit import RequestMeta, audit_record
 from ..enums import AuditAction
+from ..evidence.archive_timestamps import signed_pdf_newest
+from ..evidence.verification import signed_pdf_verify
 from ..forms import PdfVerifyForm
 from ..pdf import PdfRenderError, render_agreement_pdf
 from ..permissions import Action, can_view, get_agreement_for
@@ -50,7 +52,9 @@ def agreement_pdf(request, pk: int):
             agreement.refresh_from_db(
                 fields=["signed_pdf", "signed_pdf_sha256", "signed_pdf_stored_at"]
             )
-        handle = archive.signed_pdf_open(agreement)
+        # With archive timestamps (PAdES B-LTA) the newest version holds the most evidence.
+        version = signed_pdf_newest(agreement)
+        handle = archive.signed_pdf_open(agreement, file=version.file, sha256=version.sha256)
     except archive.SignedPdfMismatch:
         # Logged by signed_pdf_open. A changed file must not go out as the signed one.
         return pdf_unavailable(request, agreement, mismatch=True)
@@ -63,7 +67,7 @@ def agreement_pdf(request, pk: int):
             action=AuditAction.PDF_DOWNLOADED,
             actor=request.user,
             meta=RequestMeta.from_request(request),
-            details={"sha256": agreement.signed_pdf_sha256},
+            details={"sha256": version.sha256},
         )
     response = FileResponse(
         handle,
@@ -105,7 +109,8 @@ def pdf_unavailable(request, agreement, *, mismatch: bool):
 @login_required
 @require_http_methods(["GET", "POST"])
 def pdf_verify(request):
-    """Upload a PDF and learn whether it is a signed SLA exactly as the portal stored it.
+    """Upload a PDF and learn whether it is a signed SLA exactly as the portal stored it,
+    and what it proves by itself (seal, certification, timestamps, embedded content).
 
     Open to every logged-in user, since a copy travels beyond the organisation (to an
     auditor, a new manager). What the answer shows is limited to what the file itself
@@ -119,7 +124,7 @@ def pdf_verify(request):
     )
     result = None
     if form.is_bound and form.is_valid():
-        result = archive.signed_pdf_verify(form.cleaned_data["pdf"].chunks())
+        result = signed_pdf_verify(form.cleaned_data["pdf"])
     context = {
         "form": form,
         "result": result,

@@ -1,7 +1,8 @@
 """``manage.py export_pdf AGREEMENT_ID --output FILE``: an agreement's PDF to a file.
 
-A signed agreement gives its stored, sealed PDF byte for byte (checked against its
-SHA-256 first; stored now if the completion hook could not); any other gives a draft
+A signed agreement gives its stored, sealed PDF byte for byte, in its newest version
+(with archive timestamps, if any; checked against its SHA-256 first; stored now if the
+completion hook could not); any other gives a draft
 preview with the "ENTWURF" watermark, unsealed, as the download page does.
 """
 
@@ -17,6 +18,7 @@ from agreements.archive import (
     signed_pdf_open,
     signed_pdf_store,
 )
+from agreements.evidence.archive_timestamps import signed_pdf_newest
 from agreements.models import Agreement
 from agreements.pdf import PdfRenderError, render_agreement_pdf
 
@@ -40,9 +42,13 @@ class Command(BaseCommand):
             if agreement.status in SIGNED_STATUSES:
                 if not agreement.signed_pdf:
                     agreement = signed_pdf_store(agreement_id=agreement.pk)
-                with signed_pdf_open(agreement) as source, output.open("wb") as target:
+                version = signed_pdf_newest(agreement)
+                with (
+                    signed_pdf_open(agreement, file=version.file, sha256=version.sha256) as source,
+                    output.open("wb") as target,
+                ):
                     shutil.copyfileobj(source, target, CHUNK_SIZE)
-                kind = f"signed PDF, SHA-256 {agreement.signed_pdf_sha256}"
+                kind = f"signed PDF, SHA-256 {version.sha256}"
             else:
                 output.write_bytes(render_agreement_pdf(agreement, draft=True))
                 kind = "draft preview (ENTWURF, not sealed)"
