@@ -207,6 +207,7 @@ def render_agreement_pdf(
             "audit_page": audit_page,
             # A signed party's block points to the audit page ("Nachweis: Prüfprotokoll").
             "evidence_anchor": "pdf-audit" if audit_page else "",
+            "content_file_name": CONTENT_FILE_NAME,
             "draft": draft,
             "author": f"Marketing und Sales der {doc['firma'].plain}",
             "subject": (

@@ -127,7 +127,8 @@ def test_the_download_serves_the_newest_version_and_every_version_verifies(clien
     assert download.details["sha256"] == stamp.pdf_sha256
     newest, before = checks(verify(client, served)), checks(verify(client, original))
     assert newest["Datei"].startswith("erfüllt:") and "Archivzeitstempel" in newest["Datei"]
-    assert newest["Archivzeitstempel"].startswith("erfüllt: 1 Archivzeitstempel halten")
+    assert newest["Archivzeitstempel"].startswith("erfüllt: Ein Archivzeitstempel vom ")
+    assert "„SLA-Portal Test-Zeitstempeldienst“ hält Siegel" in newest["Archivzeitstempel"]
     assert newest["Zertifizierung"].startswith("erfüllt:")
     assert before["Datei"].startswith("erfüllt:")  # a copy from before the renewal
     assert "Archivzeitstempel" not in before

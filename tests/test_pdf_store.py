@@ -191,6 +191,9 @@ def test_the_audit_page_states_the_real_signatures_and_where_to_verify(signed_de
         assert value in audit, value
     assert squeeze("SLA-Portal Demodaten (manage.py load_demo)") in squeeze(audit)
     assert f"{settings.SLA_SITE_URL}/pruefen/" in audit
+    # Where the signed content is, and how to recompute its hash without the portal.
+    assert "als Anhang „SLA-Inhalt.json“ bei" in audit
+    assert "qpdf --show-attachment=SLA-Inhalt.json DATEI | sha256sum" in audit
 
 
 def test_a_draft_is_never_stored(demo_agreement):

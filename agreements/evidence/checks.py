@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.diff_analysis import ModificationLevel
@@ -344,19 +344,25 @@ def _archive_timestamps_check(document_timestamps, reader, roots) -> Check:
         return Check(
             ARCHIVE_TIMESTAMPS,
             Outcome.NOTE,
-            _(
+            ngettext(
+                "Ein Archivzeitstempel vom %(time)s von „%(authority)s“: unversehrt, aber "
+                "nicht von einem Zeitstempeldienst, den das Portal als vertrauenswürdig kennt.",
                 "%(count)s Archivzeitstempel, der jüngste vom %(time)s von „%(authority)s“: "
-                "unversehrt, aber nicht von einem Zeitstempeldienst, den das Portal als "
-                "vertrauenswürdig kennt."
+                "unversehrt, aber nicht alle von einem Zeitstempeldienst, den das Portal als "
+                "vertrauenswürdig kennt.",
+                len(statuses),
             )
             % values,
         )
     return Check(
         ARCHIVE_TIMESTAMPS,
         Outcome.PASSED,
-        _(
+        ngettext(
+            "Ein Archivzeitstempel vom %(time)s von „%(authority)s“ hält Siegel und "
+            "Validierungsdaten über die Jahre prüfbar.",
             "%(count)s Archivzeitstempel halten Siegel und Validierungsdaten über die "
-            "Jahre prüfbar; der jüngste vom %(time)s von „%(authority)s“."
+            "Jahre prüfbar; der jüngste vom %(time)s von „%(authority)s“.",
+            len(statuses),
         )
         % values,
     )

@@ -51,9 +51,7 @@ class Command(BaseCommand):
         if not settings.SLA_SEAL_TIMESTAMP_URL:
             raise CommandError("SLA_SEAL_TIMESTAMP_URL is not set: there is no timestamp server.")
         if agreement_ids is None:
-            agreement_ids = archive_timestamps_due(
-                renew_within=datetime.timedelta(days=renew_days)
-            )
+            agreement_ids = archive_timestamps_due(renew_within=datetime.timedelta(days=renew_days))
         failed = 0
         for agreement_id in agreement_ids:
             try:
@@ -70,6 +68,4 @@ class Command(BaseCommand):
             )
         if failed:
             raise CommandError(f"{failed} of {len(agreement_ids)} archive timestamps failed.")
-        self.stdout.write(
-            self.style.SUCCESS(f"{len(agreement_ids)} archive timestamp(s) added.")
-        )
+        self.stdout.write(self.style.SUCCESS(f"{len(agreement_ids)} archive timestamp(s) added."))
