@@ -51,6 +51,15 @@ def timestamp_authority(tmp_path_factory):
     authority.stop()
 
 
+@pytest.fixture
+def ca_seal_settings(settings, tmp_path, timestamp_authority):
+    """The seal as production runs it: a CA's certificate, a timestamp server, their roots."""
+    timestamp_authority.configure_seal(
+        settings, tmp_path / "seal.p12", "SLA-Portal Siegel (Test-CA)"
+    )
+    return settings
+
+
 @pytest.fixture(autouse=True)
 def private_files(settings, tmp_path_factory, seal_files):
     """Stored files and the seal of a test stay out of the developer's var/ directory.

@@ -41,21 +41,7 @@ pytestmark = [
 
 
 @pytest.fixture
-def evidence_settings(settings, tmp_path, timestamp_authority):
-    """The seal as production runs it: a CA's certificate, a timestamp server, their roots."""
-    settings.SLA_SEAL_PKCS12_FILE = str(
-        timestamp_authority.issue_seal_pkcs12(
-            tmp_path / "seal.p12", b"geheim", "SLA-Portal Siegel (Test-CA)"
-        )
-    )
-    settings.SLA_SEAL_PASSPHRASE = "geheim"
-    settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
-    settings.SLA_SEAL_TRUST_ROOTS_FILE = str(timestamp_authority.ca_cert_file)
-    return settings
-
-
-@pytest.fixture
-def sealed_demo(evidence_settings, signed_demo):
+def sealed_demo(ca_seal_settings, signed_demo):
     """The signed demo SLA, its PDF sealed on completion with the settings above."""
     return signed_demo
 

@@ -11,7 +11,6 @@ import asyncio
 import datetime
 import logging
 import shutil
-import socket
 import subprocess
 import tempfile
 from io import BytesIO, StringIO
@@ -48,6 +47,7 @@ from agreements.seal import (
     seal_certificate_create,
     seal_pdf,
 )
+from tests.timestamp_authority import unused_local_url
 
 pytestmark = pytest.mark.skipif(
     not shutil.which("pdfsig"), reason="poppler-utils missing (`make browsers` installs them)"
@@ -345,18 +345,15 @@ def test_a_revision_appended_after_the_seal_is_a_forbidden_change(seal_settings,
 def test_an_unreachable_timestamp_server_stops_the_seal_and_is_logged(
     seal_settings, demo_pdf, caplog
 ):
-    with socket.socket() as probe:  # a port on this machine where nobody listens
-        probe.bind(("127.0.0.1", 0))
-        port = probe.getsockname()[1]
-    seal_settings.SLA_SEAL_TIMESTAMP_URL = f"http://127.0.0.1:{port}/tsa"
+    seal_settings.SLA_SEAL_TIMESTAMP_URL = url = unused_local_url("/tsa")
 
     with (
         caplog.at_level(logging.ERROR, logger="agreements.seal"),
-        pytest.raises(TimestampUnavailable, match=f"127.0.0.1:{port}"),
+        pytest.raises(TimestampUnavailable, match=url),
     ):
         seal_pdf(demo_pdf)
 
-    assert "Zeitstempel" in caplog.text and f"127.0.0.1:{port}" in caplog.text
+    assert "Zeitstempel" in caplog.text and url in caplog.text
 
 
 def test_a_timestamp_server_that_fails_gives_no_seal_rather_than_a_made_up_time(
@@ -398,20 +395,6 @@ def test_with_a_timestamp_server_the_seal_is_pades_b_t(
     assert "Signature Validation: Signature is Valid." in pdfsig(sealed)
 
 
-@pytest.fixture
-def ca_seal_settings(settings, tmp_path, timestamp_authority):
-    """A seal certificate from the test CA (PKCS#12 with the CA), its TSA and its roots."""
-    settings.SLA_SEAL_PKCS12_FILE = str(
-        timestamp_authority.issue_seal_pkcs12(
-            tmp_path / "seal.p12", b"geheim", "SLA-Portal Siegel (Test-CA)"
-        )
-    )
-    settings.SLA_SEAL_PASSPHRASE = "geheim"
-    settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
-    settings.SLA_SEAL_TRUST_ROOTS_FILE = str(timestamp_authority.ca_cert_file)
-    return settings
-
-
 def test_with_trust_roots_the_seal_embeds_its_validation_data_pades_b_lt(
     ca_seal_settings, demo_pdf, timestamp_authority
 ):
@@ -436,17 +419,12 @@ def test_with_trust_roots_the_seal_embeds_its_validation_data_pades_b_lt(
 def test_without_revocation_data_there_is_no_seal_rather_than_a_lesser_one(
     settings, tmp_path, demo_pdf, timestamp_authority, caplog
 ):
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        dead = f"http://127.0.0.1:{probe.getsockname()[1]}/ca.crl"
-    settings.SLA_SEAL_PKCS12_FILE = str(
-        timestamp_authority.issue_seal_pkcs12(
-            tmp_path / "seal.p12", b"geheim", "SLA-Portal Siegel (CRL weg)", crl_url=dead
-        )
+    timestamp_authority.configure_seal(
+        settings,
+        tmp_path / "seal.p12",
+        "SLA-Portal Siegel (CRL weg)",
+        crl_url=unused_local_url("/ca.crl"),
     )
-    settings.SLA_SEAL_PASSPHRASE = "geheim"
-    settings.SLA_SEAL_TIMESTAMP_URL = timestamp_authority.url
-    settings.SLA_SEAL_TRUST_ROOTS_FILE = str(timestamp_authority.ca_cert_file)
 
     with (
         caplog.at_level(logging.ERROR, logger="agreements.seal"),

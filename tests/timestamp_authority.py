@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import http.server
+import socket
 import subprocess
 import tempfile
 import threading
@@ -226,6 +227,18 @@ class LocalTimestampAuthority:
         )
         return path
 
+    def configure_seal(
+        self, settings, path: Path, common_name: str, *, crl_url: str | None = None
+    ) -> None:
+        """Make Django's ``settings`` seal as production does: a seal certificate from
+        this CA (``issue_seal_pkcs12``), this TSA, and this CA as the trust root."""
+        settings.SLA_SEAL_PKCS12_FILE = str(
+            self.issue_seal_pkcs12(path, b"geheim", common_name, crl_url=crl_url)
+        )
+        settings.SLA_SEAL_PASSPHRASE = "geheim"
+        settings.SLA_SEAL_TIMESTAMP_URL = self.url
+        settings.SLA_SEAL_TRUST_ROOTS_FILE = str(self.ca_cert_file)
+
     # --- the server -----------------------------------------------------------------------
 
     def reply(self, query: bytes) -> bytes:
@@ -254,6 +267,13 @@ class LocalTimestampAuthority:
     def stop(self) -> None:
         self.server.shutdown()
         self.server.server_close()
+
+
+def unused_local_url(path: str) -> str:
+    """An address on 127.0.0.1 where nobody listens: a server that is down."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return f"http://127.0.0.1:{probe.getsockname()[1]}{path}"
 
 
 def _name(common_name: str) -> x509.Name:
