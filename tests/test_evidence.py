@@ -8,6 +8,7 @@ version, the verify page knows every version, and ``verify_audit`` checks them a
 
 import datetime
 import importlib
+import logging
 import shutil
 from io import BytesIO, StringIO
 from pathlib import Path
@@ -20,6 +21,7 @@ from django.urls import reverse
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from agreements.archive import SignedPdfMismatch
+from agreements.demo import load_demo, signed_demo_agreement
 from agreements.enums import AuditAction
 from agreements.evidence.archive_timestamps import (
     archive_timestamp_add,
@@ -138,6 +140,32 @@ def test_a_failed_timestamp_server_stores_nothing(sealed_demo, timestamp_authori
 
     assert not ArchiveTimestamp.objects.exists()
     assert not AuditEvent.objects.filter(action=AuditAction.ARCHIVE_TIMESTAMP_ADDED).exists()
+
+
+def test_a_timestamp_server_that_is_down_at_completion_delays_the_pdf_never_fakes_its_time(
+    ca_seal_settings, timestamp_authority, django_capture_on_commit_callbacks, client, caplog
+):
+    with (
+        timestamp_authority.outage(),
+        caplog.at_level(logging.ERROR),
+        django_capture_on_commit_callbacks(execute=True),
+    ):
+        load_demo()  # the second signature completes the 2026 SLA
+        agreement = signed_demo_agreement()
+        client.login(username="management", password="demo")
+        unavailable = client.get(reverse("agreement_pdf", args=[agreement.pk]))
+
+    agreement.refresh_from_db()
+    assert not agreement.signed_pdf  # nothing stored without its timestamp...
+    assert unavailable.status_code == 503  # ...nothing served, and said so
+    assert "gave no timestamp" in caplog.text  # logged, for the operator
+
+    # The server answers again: the next download seals and stores, with its real time.
+    response = client.get(reverse("agreement_pdf", args=[agreement.pk]))
+    pdf = b"".join(response.streaming_content)
+    [seal] = PdfFileReader(BytesIO(pdf)).embedded_signatures
+    attributes = [attribute["type"].native for attribute in seal.signer_info["unsigned_attrs"]]
+    assert response.status_code == 200 and "signature_time_stamp_token" in attributes
 
 
 # --- manage.py add_archive_timestamps ------------------------------------------------------
