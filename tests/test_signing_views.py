@@ -267,10 +267,12 @@ def test_the_second_signature_completes_the_agreement(client, submitted):
     assert agreement.completed_at is not None
     assert "vollständig unterzeichnet" in response.text
     assert "Unterzeichnet" in response.text
-    # The document's signature block: typed name and Swiss date, per party.
-    day = r"\d\d\.\d\d\.\d{4}"
-    assert re.search(rf"Anna Keller, {day}", response.text)
-    assert re.search(rf"Marco Brunner, {day}", response.text)
+    # The document's signature block: signed online at a Swiss date and time, per party.
+    block = re.search(r'<section class="sla-signatures".*?</section>', response.text, re.S)
+    text = " ".join(re.sub(r"<[^>]+>", " ", block.group()).split())
+    signed_at = r"Elektronisch unterzeichnet am \d\d\.\d\d\.\d{4}, \d\d:\d\d Uhr"
+    assert re.search(rf"Für „Marketing“ {signed_at} Anna Keller", text), text
+    assert re.search(rf"Für „Sales“ {signed_at} Marco Brunner", text), text
     # The panel names each signer with their job title.
     assert "Anna Keller, Leiterin Inbound Marketing" in response.text
     assert "Marco Brunner, Leiter Inbound Sales" in response.text
