@@ -10,6 +10,7 @@ import datetime
 import importlib
 import logging
 import shutil
+import time
 from io import BytesIO, StringIO
 from pathlib import Path
 
@@ -28,9 +29,11 @@ from agreements.evidence.archive_timestamps import (
     archive_timestamps_due,
     signed_pdf_newest,
 )
+from agreements.evidence.checks import pdf_evidence_read
 from agreements.evidence.models import ArchiveTimestamp
 from agreements.models import AuditEvent
-from agreements.seal import TimestampUnavailable
+from agreements.pdf import render_agreement_pdf
+from agreements.seal import TimestampUnavailable, seal_pdf
 from tests.test_verify import checks
 
 pytestmark = [
@@ -166,6 +169,34 @@ def test_a_timestamp_server_that_is_down_at_completion_delays_the_pdf_never_fake
     [seal] = PdfFileReader(BytesIO(pdf)).embedded_signatures
     attributes = [attribute["type"].native for attribute in seal.signer_info["unsigned_attrs"]]
     assert response.status_code == 200 and "signature_time_stamp_token" in attributes
+
+
+def test_a_seal_whose_certificate_expired_since_holds_through_its_timestamp(
+    settings, tmp_path, timestamp_authority, demo_agreement
+):
+    """Years later the seal's certificate has expired: the timestamp shows it was valid."""
+    pdf = render_agreement_pdf(demo_agreement)
+    timestamp_authority.configure_seal(
+        settings,
+        tmp_path / "seal.p12",
+        "SLA-Portal Siegel (abgelaufen)",
+        valid_for=datetime.timedelta(seconds=5),
+    )
+    with_time = seal_pdf(pdf)
+    settings.SLA_SEAL_TIMESTAMP_URL = None
+    without_time = seal_pdf(pdf)
+    [seal] = PdfFileReader(BytesIO(with_time)).embedded_signatures
+    expiry = seal.signer_cert.not_valid_after
+    time.sleep(max(0, (expiry - datetime.datetime.now(datetime.UTC)).total_seconds()) + 1.5)
+
+    held = {check.title: check for check in pdf_evidence_read(BytesIO(with_time)).checks}
+    lapsed = {check.title: check for check in pdf_evidence_read(BytesIO(without_time)).checks}
+
+    assert held["Siegel"].passed, held["Siegel"].explanation
+    assert held["Zeitstempel"].passed
+    assert lapsed["Siegel"].failed
+    assert "ist am" in lapsed["Siegel"].explanation
+    assert "abgelaufen, und kein gültiger Zeitstempel" in lapsed["Siegel"].explanation
 
 
 # --- manage.py add_archive_timestamps ------------------------------------------------------

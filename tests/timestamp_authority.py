@@ -167,9 +167,10 @@ class LocalTimestampAuthority:
         key_usage: x509.KeyUsage,
         extended_key_usage=None,
         crl_url: str | None = None,
+        valid_for: datetime.timedelta = datetime.timedelta(days=5 * 365),
     ) -> x509.Certificate:
-        """A certificate for ``key`` from the test CA, valid for five years, pointing at
-        the CA's CRL (or at ``crl_url``)."""
+        """A certificate for ``key`` from the test CA, valid for five years (or
+        ``valid_for``), pointing at the CA's CRL (or at ``crl_url``)."""
         now = datetime.datetime.now(datetime.UTC)
         builder = (
             x509.CertificateBuilder()
@@ -178,7 +179,7 @@ class LocalTimestampAuthority:
             .public_key(key.public_key())
             .serial_number(x509.random_serial_number())
             .not_valid_before(now - datetime.timedelta(hours=1))
-            .not_valid_after(now + datetime.timedelta(days=5 * 365))
+            .not_valid_after(now + valid_for)
             .add_extension(x509.BasicConstraints(ca=False, path_length=None), critical=True)
             .add_extension(key_usage, critical=True)
             .add_extension(
@@ -206,7 +207,7 @@ class LocalTimestampAuthority:
         return builder.sign(self.ca_key, hashes.SHA256())
 
     def issue_seal_pkcs12(
-        self, path: Path, passphrase: bytes, common_name: str, *, crl_url: str | None = None
+        self, path: Path, passphrase: bytes, common_name: str, **issue_options
     ) -> Path:
         """A seal key and certificate from the test CA, with the CA in the bundle."""
         key = ec.generate_private_key(ec.SECP256R1())
@@ -214,7 +215,7 @@ class LocalTimestampAuthority:
             key,
             common_name,
             key_usage=_key_usage(digital_signature=True, content_commitment=True),
-            crl_url=crl_url,
+            **issue_options,
         )
         path.write_bytes(
             pkcs12.serialize_key_and_certificates(
@@ -227,13 +228,11 @@ class LocalTimestampAuthority:
         )
         return path
 
-    def configure_seal(
-        self, settings, path: Path, common_name: str, *, crl_url: str | None = None
-    ) -> None:
+    def configure_seal(self, settings, path: Path, common_name: str, **issue_options) -> None:
         """Make Django's ``settings`` seal as production does: a seal certificate from
         this CA (``issue_seal_pkcs12``), this TSA, and this CA as the trust root."""
         settings.SLA_SEAL_PKCS12_FILE = str(
-            self.issue_seal_pkcs12(path, b"geheim", common_name, crl_url=crl_url)
+            self.issue_seal_pkcs12(path, b"geheim", common_name, **issue_options)
         )
         settings.SLA_SEAL_PASSPHRASE = "geheim"
         settings.SLA_SEAL_TIMESTAMP_URL = self.url

@@ -206,6 +206,17 @@ def _seal_check(status) -> Check:
             Outcome.FAILED,
             _("Das Zertifikat des Siegels („%(subject)s“) ist gesperrt.") % {"subject": subject},
         )
+    if not status.trusted and certificate.not_valid_after < timezone.now():
+        # _seal_status validated at the timestamp's time already, had there been one.
+        return Check(
+            SEAL,
+            Outcome.FAILED,
+            _(
+                "Das Zertifikat des Siegels („%(subject)s“) ist am %(date)s abgelaufen, und "
+                "kein gültiger Zeitstempel belegt, dass das Siegel vorher gesetzt wurde."
+            )
+            % {"subject": subject, "date": local_time(certificate.not_valid_after)},
+        )
     expected = seal_certificate()
     if not status.trusted or (expected is not None and certificate.subject != expected.subject):
         return Check(
