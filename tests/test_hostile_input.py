@@ -256,6 +256,30 @@ def test_the_further_definitions_answer_hostile_input_with_a_page(client, team, 
     assert_answered(client.get(reverse("agreement_step", args=[agreement.pk, "pruefen"])))
 
 
+def test_one_definition_removed_twice_in_one_post_is_removed_once(client, team):
+    """A tampered form names the same definition in two rows, both to delete (found above)."""
+    agreement = make_agreement(team["organisation"])
+    existing = FurtherDefinition.objects.create(agreement=agreement, term="Lead", text="Ein Lead")
+    client.force_login(team["marketing"])
+    values = {
+        "base_revision": str(agreement.revision),
+        "go": "stay",
+        "definitions-TOTAL_FORMS": "2",
+        "definitions-INITIAL_FORMS": "2",
+        "definitions-MIN_NUM_FORMS": "0",
+        "definitions-MAX_NUM_FORMS": "30",
+    }
+    for index in range(2):
+        prefix = f"definitions-{index}-"
+        values |= {prefix + "term": "Lead", prefix + "text": "Ein Lead"}
+        values |= {prefix + "id": str(existing.pk), prefix + "DELETE": "on"}
+
+    response = client.post(reverse("agreement_step", args=[agreement.pk, "definitionen"]), values)
+
+    assert_answered(response)
+    assert not FurtherDefinition.objects.filter(pk=existing.pk).exists()
+
+
 @HOSTILE
 @given(data=st.data())
 def test_a_new_agreement_answers_hostile_input_with_a_page(client, team, data):
