@@ -40,7 +40,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ('agreements', '0007_archive_timestamp_audit_action'),
+        ('agreements', '0009_archive_timestamp_audit_action'),
     ]
 
     operations = [

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0006_organisation_updated_at'),
+        ('agreements', '0008_admin_column_names'),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
