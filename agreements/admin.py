@@ -289,3 +289,7 @@ class ReminderAdmin(ReadOnlyAdmin):
     list_filter = ["kind", "sent_on"]
     list_select_related = ["agreement__organisation", "recipient"]
     date_hierarchy = "sent_on"
+
+
+# The task table and the sent mails (agreements.tasks.admin), registered with the rest.
+from .tasks import admin as tasks_admin  # noqa: E402, F401

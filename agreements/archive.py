@@ -1,11 +1,12 @@
 """The signed PDF, stored once: rendered with the real signatures, sealed, kept, verified.
 
-When the second signature completes an agreement, ``workflow._after_completion`` calls
-``signed_pdf_store``. It renders the document once, with the signature block and the
-"Prüfprotokoll" filled from the same Signature rows, seals it (``agreements.seal``),
-saves the bytes through Django's storage API (``STORAGES["default"]``: the private media
-directory by default, S3 or another backend in production) together with their SHA-256,
-and records a ``pdf_stored`` audit event. From then on the stored bytes *are* the signed
+When the second signature completes an agreement, the workflow enqueues the task
+``agreements.tasks.jobs.signed_pdf_task``, which calls ``signed_pdf_store``. It renders
+the document once, with the signature block and the "Prüfprotokoll" filled from the
+same Signature rows, seals it (``agreements.seal``), writes the bytes whole or not at all
+through Django's storage API (``STORAGES["default"]``: the private media directory by
+default, S3 or another backend in production; ``storage_save_whole``) and records their
+SHA-256 and a ``pdf_stored`` audit event. From then on the stored bytes *are* the signed
 document: a download streams them after checking their hash (``signed_pdf_open``), the
 verify page recognises a copy by the same hash (``agreements.evidence.verification``),
 and nothing renders a signed agreement a second time. Archive timestamps append to a
@@ -20,7 +21,9 @@ import logging
 import os
 import re
 import unicodedata
+import uuid
 from collections.abc import Iterable
+from pathlib import Path
 
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
@@ -48,8 +51,16 @@ TRANSLITERATION = str.maketrans(
 )
 
 
+# Names of stored PDFs: one per agreement and signed content (``signed_pdf_name``).
+SIGNED_PDF_NAMESPACE = uuid.UUID("0f6d3c2e-8a4b-4f0e-9d3c-5a1b7e2f4c60")
+
+
 class SignedPdfError(Exception):
-    """The signed PDF could not be produced (render, seal, configuration, content)."""
+    """The signed PDF could not be produced (render, seal, timestamp, storage, configuration)."""
+
+
+class SignedPdfRefused(SignedPdfError):
+    """No signed PDF may be made: the agreement is not signed, or its content has changed."""
 
 
 class SignedPdfMismatch(SignedPdfError):
@@ -92,21 +103,24 @@ def signed_pdf_store(*, agreement_id: int) -> Agreement:
     """Render, seal and store the signed PDF of a signed agreement, once; return it.
 
     Does nothing when the PDF is stored already. The agreement's row stays locked from
-    the check to the commit, so two callers (the completion hook and a download that
-    found no PDF yet) never store two files: the second waits and finds the first's.
+    the check to the commit, so two runs of the task (a retry, a worker presumed dead)
+    never store two files: the second waits and finds the first's. The file's name is
+    the same on every attempt (``signed_pdf_name``), so a file left by an attempt that
+    died between writing it and committing is replaced, not joined by a second one.
     Call it outside other transactions: a file saved for a transaction that rolls back
-    later would be left behind. Raises ``SignedPdfError`` when the agreement is not
-    signed, its content no longer matches what was signed, or rendering or sealing fails.
+    later would be left behind. Raises ``SignedPdfRefused`` when the agreement is not
+    signed or its content no longer matches what was signed, ``SignedPdfError`` when
+    rendering, sealing, timestamping or writing fails.
     """
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement_id)
         if agreement.signed_pdf:
             return agreement
         if agreement.status not in SIGNED_STATUSES:
-            raise SignedPdfError(f"Agreement {agreement_id} is not signed ({agreement.status}).")
+            raise SignedPdfRefused(f"Agreement {agreement_id} is not signed ({agreement.status}).")
         # The PDF must show what the parties signed; the workflow checked the same at signing.
         if agreement.content_hash() != agreement.content_sha256:
-            raise SignedPdfError(
+            raise SignedPdfRefused(
                 f"Agreement {agreement_id}: the content no longer matches the signed version."
             )
         try:
@@ -115,7 +129,11 @@ def signed_pdf_store(*, agreement_id: int) -> Agreement:
             raise SignedPdfError(f"Agreement {agreement_id}: {error}") from error
 
         digest = hashlib.sha256(pdf).hexdigest()
-        agreement.signed_pdf.save("signed.pdf", ContentFile(pdf), save=False)
+        storage = agreement.signed_pdf.storage
+        try:
+            agreement.signed_pdf = storage_save_whole(storage, signed_pdf_name(agreement), pdf)
+        except OSError as error:  # a full disk, a read-only folder, a storage service down
+            raise SignedPdfError(f"Agreement {agreement_id}: not stored: {error!r}") from error
         try:
             agreement.signed_pdf_sha256 = digest
             agreement.signed_pdf_stored_at = timezone.now()
@@ -135,6 +153,67 @@ def signed_pdf_store(*, agreement_id: int) -> Agreement:
             agreement.signed_pdf.delete(save=False)
             raise
     return agreement
+
+
+def signed_pdf_name(agreement: Agreement) -> str:
+    """Where the signed PDF is stored: the same name for every attempt to store it.
+
+    Made from the agreement and the content it signed, so it is unique per signed
+    document and tells nothing of its content (the media folder is never served).
+    """
+    name = uuid.uuid5(SIGNED_PDF_NAMESPACE, f"{agreement.pk}:{agreement.content_sha256}")
+    return f"signed/{name.hex}.pdf"
+
+
+def storage_save_whole(storage, name: str, content: bytes) -> str:
+    """Write ``content`` as ``name`` in ``storage``, whole or not at all; return the name.
+
+    On a local disk the bytes go to a temporary file beside the target (``.NAME.part``),
+    are flushed to the disk, and the file is then renamed over the target, which is
+    atomic: a reader, or a crash, finds either nothing or the whole file. A failed write
+    removes its temporary file; one left by a killed process is overwritten by the next
+    attempt, whose name is the same. An existing file of that name is replaced: the
+    caller holds the lock that makes it the only writer. Object stores (S3 and the like)
+    publish an upload only once it is complete, so there the storage's own ``save``
+    is used, after deleting what an earlier attempt may have left.
+    Raises ``OSError`` when the storage fails (full, read-only, unreachable).
+    """
+    try:
+        path = Path(storage.path(name))
+    except NotImplementedError:
+        if storage.exists(name):
+            storage.delete(name)
+        return storage.save(name, ContentFile(content))
+    directory_mode = getattr(storage, "directory_permissions_mode", None) or 0o777
+    path.parent.mkdir(mode=directory_mode, parents=True, exist_ok=True)
+    temporary = path.with_name(f".{path.name}.part")
+    file_mode = getattr(storage, "file_permissions_mode", None) or 0o666
+    try:
+        descriptor = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, file_mode)
+        with os.fdopen(descriptor, "wb") as handle:
+            handle.write(content)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(temporary, path)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
+    _fsync_directory(path.parent)
+    return name
+
+
+def _fsync_directory(directory: Path) -> None:
+    """Make a rename in ``directory`` survive a power cut (where the system allows it)."""
+    try:
+        descriptor = os.open(directory, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(descriptor)
+    except OSError:
+        pass
+    finally:
+        os.close(descriptor)
 
 
 def signed_pdf_open(agreement: Agreement, *, file=None, sha256: str | None = None) -> File:

@@ -1,28 +1,79 @@
-"""The mails of the sign-off and renewal, sent by ``agreements.workflow`` after its transaction
-commits, and the reminders of ``agreements.reminders``.
+"""The mails of the sign-off and renewal, sent by tasks after the workflow's transaction
+commits (``agreements.tasks.jobs``), and the reminders of ``agreements.reminders``.
 
 Each mail is plain text from ``templates/agreements/email/<name>.txt`` with an HTML part
 made from that same text (``message.html``), so both parts always say the same. They go
 to other people than the one whose request sent them, so they are written in the
 portal's language, not the requester's. Users without an e-mail address, or inactive
 ones, are skipped. Links point to the agreement page, which asks for a login first.
+
+Every mail has a key, the piece of work it belongs to (``key``, e.g. ``event-12`` for
+the audit event that calls for it) plus its template and recipient, and goes out
+through the ledger of ``agreements.tasks.outbox``: once, however often its task runs.
 """
 
 from __future__ import annotations
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import send_mail
+from django.core.mail import get_connection
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext
 
-from .enums import Party, Role
-from .models import Agreement, Signature
+from .enums import AuditAction, Party, Role
+from .models import Agreement, AuditEvent, Signature
+from .tasks.outbox import mail_deliver
+
+# The audit events whose workflow step calls for mail (``send_for_event``).
+MAIL_ACTIONS = (
+    AuditAction.SUBMITTED,
+    AuditAction.DECLINED,
+    AuditAction.REOPENED,
+    AuditAction.COMPLETED,
+    AuditAction.RENEWED,
+)
 
 
-def send_sign_requests(*, agreement_id: int, actor_id: int) -> None:
+def send_for_event(event_id: int) -> None:
+    """The mails a step of the workflow calls for, told by its audit event.
+
+    The event says everything the mails need: the agreement, who acted, the reason and
+    the voided signatures of a decline or reopen, the successor of a renewal, and its
+    own hash (the audit head the completion mail carries). Its id keys the mails, so
+    each recipient gets them once, however often this runs.
+    """
+    event = AuditEvent.objects.get(pk=event_id)
+    key, details = f"event-{event.pk}", event.details
+    match event.action:
+        case AuditAction.SUBMITTED:
+            send_sign_requests(agreement_id=event.agreement_id, actor_id=event.actor_id, key=key)
+        case AuditAction.DECLINED:
+            send_declined(
+                agreement_id=event.agreement_id,
+                actor_id=event.actor_id,
+                reason=details["reason"],
+                voided_ids=details["voided_signature_ids"],
+                key=key,
+            )
+        case AuditAction.REOPENED:
+            send_reopened(
+                agreement_id=event.agreement_id,
+                actor_id=event.actor_id,
+                reason=details["reason"],
+                voided_ids=details["voided_signature_ids"],
+                key=key,
+            )
+        case AuditAction.COMPLETED:
+            send_completed(agreement_id=event.agreement_id, audit_head=event.hash, key=key)
+        case AuditAction.RENEWED:
+            send_renewed(agreement_id=details["successor_id"], actor_id=event.actor_id, key=key)
+        case _:
+            raise ValueError(f"Audit event {event_id} ({event.action}) calls for no mail.")
+
+
+def send_sign_requests(*, agreement_id: int, actor_id: int, key: str) -> None:
     """ "Bitte unterzeichnen" to each representative, after a submit."""
     agreement = _agreement(agreement_id)
     with translation.override(settings.LANGUAGE_CODE):
@@ -32,13 +83,16 @@ def send_sign_requests(*, agreement_id: int, actor_id: int) -> None:
                 gettext("Bitte unterzeichnen: %(title)s") % {"title": agreement},
                 [agreement.representative(party)],
                 agreement,
+                key=f"{key}.{party.value}",
                 actor_name=_name(_user(actor_id)),
                 party_label=party.label,
                 content_sha256=agreement.content_sha256,
             )
 
 
-def send_declined(*, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int]) -> None:
+def send_declined(
+    *, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int], key: str
+) -> None:
     """ "Abgelehnt" to everyone involved but the representative who declined."""
     agreement = _agreement(agreement_id)
     actor = _user(actor_id)
@@ -48,13 +102,16 @@ def send_declined(*, agreement_id: int, actor_id: int, reason: str, voided_ids: 
             gettext("Abgelehnt: %(title)s") % {"title": agreement},
             [u for u in _involved(agreement) if u.pk != actor_id],
             agreement,
+            key=key,
             actor_name=_name(actor),
             reason=reason,
             voided=_signature_lines(voided_ids),
         )
 
 
-def send_reopened(*, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int]) -> None:
+def send_reopened(
+    *, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int], key: str
+) -> None:
     """ "Zurück in Bearbeitung" to everyone involved but the author who reopened."""
     agreement = _agreement(agreement_id)
     actor = _user(actor_id)
@@ -64,13 +121,14 @@ def send_reopened(*, agreement_id: int, actor_id: int, reason: str, voided_ids: 
             gettext("Zurück in Bearbeitung: %(title)s") % {"title": agreement},
             [u for u in _involved(agreement) if u.pk != actor_id],
             agreement,
+            key=key,
             actor_name=_name(actor),
             reason=reason,
             voided=_signature_lines(voided_ids),
         )
 
 
-def send_completed(*, agreement_id: int, audit_head: str) -> None:
+def send_completed(*, agreement_id: int, audit_head: str, key: str) -> None:
     """ "Unterzeichnet" to everyone involved and the organisation's management."""
     agreement = _agreement(agreement_id)
     management = get_user_model().objects.filter(
@@ -83,13 +141,14 @@ def send_completed(*, agreement_id: int, audit_head: str) -> None:
             gettext("Unterzeichnet: %(title)s") % {"title": agreement},
             [*_involved(agreement), *management],
             agreement,
+            key=key,
             signatures=_signature_lines(agreement.signatures.valid().values_list("pk", flat=True)),
             content_sha256=agreement.content_sha256,
             audit_head=audit_head,
         )
 
 
-def send_renewed(*, agreement_id: int, actor_id: int) -> None:
+def send_renewed(*, agreement_id: int, actor_id: int, key: str) -> None:
     """ "Erneuert" to the representatives of the new draft but the author who renewed."""
     agreement = _agreement(agreement_id)
     with translation.override(settings.LANGUAGE_CODE):
@@ -102,12 +161,13 @@ def send_renewed(*, agreement_id: int, actor_id: int) -> None:
                 if user is not None and user.pk != actor_id
             ],
             agreement,
+            key=key,
             actor_name=_name(_user(actor_id)),
             predecessor_title=_title(agreement.renews),
         )
 
 
-def send_signature_reminder(*, agreement, recipient, days_waiting: int) -> None:
+def send_signature_reminder(*, agreement, recipient, days_waiting: int, key: str) -> None:
     """Reminder to a representative whose signature has been awaited for days."""
     with translation.override(settings.LANGUAGE_CODE):
         _send(
@@ -115,12 +175,13 @@ def send_signature_reminder(*, agreement, recipient, days_waiting: int) -> None:
             gettext("Erinnerung: Bitte unterzeichnen: %(title)s") % {"title": agreement},
             [recipient],
             agreement,
+            key=key,
             days_waiting=days_waiting,
             submitted_on=timezone.localtime(agreement.submitted_at).strftime("%d.%m.%Y"),
         )
 
 
-def send_renewal_reminder(*, agreement, recipient) -> None:
+def send_renewal_reminder(*, agreement, recipient, key: str) -> None:
     """Reminder to an author or to management that the renewal date is near."""
     with translation.override(settings.LANGUAGE_CODE):
         _send(
@@ -128,6 +189,7 @@ def send_renewal_reminder(*, agreement, recipient) -> None:
             gettext("Erinnerung: Erneuerung fällig: %(title)s") % {"title": agreement},
             [recipient],
             agreement,
+            key=key,
             renewal_date=agreement.renewal_date.strftime("%d.%m.%Y"),
         )
 
@@ -136,26 +198,39 @@ def agreement_link(agreement) -> str:
     return settings.SLA_SITE_URL + reverse("agreement_detail", args=[agreement.pk])
 
 
-def _send(template: str, subject: str, recipients, agreement, **context) -> None:
+def _send(template: str, subject: str, recipients, agreement, *, key: str, **context) -> None:
+    """Each recipient's mail once (``mail_deliver``), over one connection to the server."""
     seen = set()
-    for user in recipients:
-        if user is None or user.pk in seen or not user.is_active or not user.email:
-            continue
-        seen.add(user.pk)
-        text = render_to_string(
-            f"agreements/email/{template}.txt",
-            {
-                **context,
-                "recipient_name": _name(user),
-                "title": _title(agreement),
-                "link": agreement_link(agreement),
-            },
-        )
-        text = text.strip() + "\n"
-        html = render_to_string(
-            "agreements/email/message.html", {"text": text.strip(), "subject": subject}
-        )
-        send_mail(subject, text, None, [user.email], html_message=html)
+    connection = get_connection()
+    try:
+        for user in recipients:
+            if user is None or user.pk in seen or not user.is_active or not user.email:
+                continue
+            seen.add(user.pk)
+            text = render_to_string(
+                f"agreements/email/{template}.txt",
+                {
+                    **context,
+                    "recipient_name": _name(user),
+                    "title": _title(agreement),
+                    "link": agreement_link(agreement),
+                },
+            )
+            text = text.strip() + "\n"
+            html = render_to_string(
+                "agreements/email/message.html", {"text": text.strip(), "subject": subject}
+            )
+            mail_deliver(
+                key=f"{key}.{template}.user-{user.pk}",
+                agreement_id=agreement.pk,
+                recipient=user,
+                subject=subject,
+                text=text,
+                html=html,
+                connection=connection,
+            )
+    finally:
+        connection.close()
 
 
 def _title(agreement) -> str:

@@ -953,3 +953,8 @@ class PeriodActuals(models.Model):
 
     def __str__(self) -> str:
         return f"{self.agreement}: {self.period_start:%d.%m.%Y}–{self.period_end:%d.%m.%Y}"
+
+
+# The ledger of sent mails lives with the background work that writes it; imported here so
+# that Django registers the model with this app.
+from .tasks.outbox import MailDelivery  # noqa: E402, F401

@@ -4,10 +4,13 @@ Two kinds (``ReminderKind``): a representative whose signature has been awaited 
 than ``settings.SLA_REMINDER_SIGNATURE_DAYS`` days since the submission, and the authors
 (marketing and sales members) and management of an organisation whose signed agreement
 is due for renewal within ``settings.SLA_REMINDER_RENEWAL_DAYS`` days and has no
-successor yet. Each reminder is sent at most once a day per agreement, kind and
-recipient, however often the command runs: a ``Reminder`` row is inserted before the
-mail goes out, under a unique constraint, so a second run (even a concurrent one) finds
-it and sends nothing. A run the next day reminds again.
+successor yet. Each reminder is sent once a day per agreement, kind and recipient,
+however often the command runs: a ``Reminder`` row is inserted under a unique
+constraint and the mail handed to the server in one transaction, so a second run (even
+a concurrent one) finds it and sends nothing, while a failed mail leaves no row and is
+sent by the next run (the task's retry, ``agreements.tasks.jobs.reminders_task``). The
+mail goes through the ledger of ``agreements.tasks.outbox`` like every other. A run
+the next day reminds again.
 """
 
 from __future__ import annotations
@@ -30,33 +33,37 @@ logger = logging.getLogger(__name__)
 
 @dataclass(frozen=True)
 class ReminderReport:
-    """What a run did: mails sent, and reminders already sent today (skipped)."""
+    """What a run did: mails sent, reminders already sent today (skipped), mails that failed."""
 
     sent: int = 0
     skipped: int = 0
+    failed: int = 0
 
 
 def reminders_send(*, today: datetime.date | None = None) -> ReminderReport:
     """Send the reminders due on ``today`` (default: the local date) that were not sent yet."""
     today = today or timezone.localdate()
-    sent = skipped = 0
+    sent = skipped = failed = 0
     for agreement, kind, recipient, send in _due(today):
         if not recipient.is_active or not recipient.email:
             continue
-        if _reminder_claim(agreement=agreement, kind=kind, recipient=recipient, today=today):
-            try:
-                send()
-            except Exception:
-                # Claimed but not sent: release the claim so the next run tries again.
-                Reminder.objects.filter(
-                    agreement=agreement, kind=kind, recipient=recipient, sent_on=today
-                ).delete()
-                logger.exception("%s reminder for agreement %s not sent", kind, agreement.pk)
-                continue
-            sent += 1
-        else:
+        try:
+            with transaction.atomic():
+                reminder = _reminder_claim(
+                    agreement=agreement, kind=kind, recipient=recipient, today=today
+                )
+                if reminder is not None:
+                    send(key=f"reminder-{reminder.pk}")
+        except Exception:
+            # Nothing was recorded: the next run (the task's retry) sends it.
+            failed += 1
+            logger.exception("%s reminder for agreement %s not sent", kind, agreement.pk)
+            continue
+        if reminder is None:
             skipped += 1
-    return ReminderReport(sent=sent, skipped=skipped)
+        else:
+            sent += 1
+    return ReminderReport(sent=sent, skipped=skipped, failed=failed)
 
 
 def _due(today: datetime.date):
@@ -117,16 +124,18 @@ def _due(today: datetime.date):
 
 
 def _sender(func, **kwargs):
-    return lambda: func(**kwargs)
+    return lambda *, key: func(key=key, **kwargs)
 
 
-def _reminder_claim(*, agreement, kind, recipient, today) -> bool:
-    """Record the reminder as sent today; False when it was already (by this or another run)."""
+def _reminder_claim(*, agreement, kind, recipient, today) -> Reminder | None:
+    """Record the reminder as sent today; None when it was already (by this or another run).
+
+    Inside the caller's transaction, which sends the mail before it commits the row.
+    """
     try:
         with transaction.atomic():
-            Reminder.objects.create(
+            return Reminder.objects.create(
                 agreement=agreement, kind=kind, recipient=recipient, sent_on=today
             )
     except IntegrityError:
-        return False
-    return True
+        return None

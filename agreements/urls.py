@@ -20,6 +20,7 @@ urlpatterns = [
         name="agreement_step_preview",
     ),
     path("agreements/<int:pk>/pdf/", views.agreement_pdf, name="agreement_pdf"),
+    path("agreements/<int:pk>/pdf/stand/", views.agreement_pdf_state, name="agreement_pdf_state"),
     path("unterzeichnet/", views.signed_agreements, name="signed_agreements"),
     path("pruefen/", views.pdf_verify, name="pdf_verify"),
     path("agreements/<int:pk>/einreichen/", views.agreement_submit, name="agreement_submit"),

@@ -3,8 +3,10 @@
 This module is the one place that assigns ``Agreement.status``. Each transition runs in
 ``transaction.atomic()``, re-reads the agreement with its row locked
 (``select_for_update``), checks the state it starts from and who asks, writes an
-``AuditEvent`` through ``agreements.audit.audit_record`` and schedules its mail with
-``transaction.on_commit``, so nothing is sent for a change that rolls back.
+``AuditEvent`` through ``agreements.audit.audit_record`` and enqueues what may be slow or
+may fail as tasks once it commits (``agreements.tasks``): the mails its audit event
+calls for, and on completion the signed PDF. Nothing is enqueued for a change that
+rolls back, and no signer waits for a render, a timestamp server or a mail server.
 
 The states (``AgreementStatus``)::
 
@@ -25,7 +27,6 @@ from __future__ import annotations
 
 import calendar
 import datetime
-import logging
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
@@ -33,16 +34,14 @@ from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
 
-from . import mails
-from .archive import signed_pdf_store
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
 from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party, SigningMethod
 from .identity.rules import method_allowed
 from .models import Agreement, FurtherDefinition, Membership, Signature
 from .snapshot import NON_CONTENT_FIELDS, agreement_snapshot, snapshot_sha256
-
-logger = logging.getLogger(__name__)
+from .tasks.engine import enqueue_on_commit
+from .tasks.jobs import signed_pdf_task, workflow_mail_task
 
 
 class WorkflowError(Exception):
@@ -112,14 +111,14 @@ def agreement_submit(
                 "updated_at",
             ]
         )
-        audit_record(
+        event = audit_record(
             agreement=agreement,
             action=AuditAction.SUBMITTED,
             actor=user,
             meta=meta,
             details={"content_sha256": agreement.content_sha256, "revision": agreement.revision},
         )
-        _after_commit(mails.send_sign_requests, agreement_id=agreement.pk, actor_id=user.pk)
+        enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return agreement
 
 
@@ -251,20 +250,14 @@ def agreement_decline(*, agreement: Agreement, user, reason: str, meta: RequestM
         # whatever language the person declining uses.
         name = user.get_full_name() or user.get_username()
         voided_ids = _back_to_draft(agreement, f"Abgelehnt von {name}: {reason}")
-        audit_record(
+        event = audit_record(
             agreement=agreement,
             action=AuditAction.DECLINED,
             actor=user,
             meta=meta,
             details={"reason": reason, "voided_signature_ids": voided_ids},
         )
-        _after_commit(
-            mails.send_declined,
-            agreement_id=agreement.pk,
-            actor_id=user.pk,
-            reason=reason,
-            voided_ids=voided_ids,
-        )
+        enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return agreement
 
 
@@ -295,20 +288,14 @@ def agreement_reopen(
         name = user.get_full_name() or user.get_username()
         void_reason = f"Zurückgeholt von {name}: {reason}" if reason else f"Zurückgeholt von {name}"
         voided_ids = _back_to_draft(agreement, void_reason)
-        audit_record(
+        event = audit_record(
             agreement=agreement,
             action=AuditAction.REOPENED,
             actor=user,
             meta=meta,
             details={"reason": reason, "voided_signature_ids": voided_ids},
         )
-        _after_commit(
-            mails.send_reopened,
-            agreement_id=agreement.pk,
-            actor_id=user.pk,
-            reason=reason,
-            voided_ids=voided_ids,
-        )
+        enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return agreement
 
 
@@ -371,14 +358,14 @@ def agreement_renew(*, agreement: Agreement, user, meta: RequestMeta) -> Agreeme
             meta=meta,
             details={"renews_id": agreement.pk},
         )
-        audit_record(
+        event = audit_record(
             agreement=agreement,
             action=AuditAction.RENEWED,
             actor=user,
             meta=meta,
             details={"successor_id": successor.pk},
         )
-        _after_commit(mails.send_renewed, agreement_id=successor.pk, actor_id=user.pk)
+        enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return successor
 
 
@@ -446,8 +433,9 @@ def _complete(agreement: Agreement) -> None:
     )
     if agreement.renews_id:
         _supersede(agreement)
-    _after_commit(_after_completion, agreement.pk)
-    _after_commit(mails.send_completed, agreement_id=agreement.pk, audit_head=event.hash)
+    # The PDF's task first: it has the higher priority anyway (agreements.tasks.jobs).
+    enqueue_on_commit(signed_pdf_task, agreement_id=agreement.pk)
+    enqueue_on_commit(workflow_mail_task, event_id=event.pk)
 
 
 def _supersede(successor: Agreement) -> None:
@@ -464,43 +452,6 @@ def _supersede(successor: Agreement) -> None:
         meta=RequestMeta(),
         details={"successor_id": successor.pk},
     )
-
-
-def _after_commit(func, /, *args, **kwargs) -> None:
-    """Run ``func`` once the transaction has committed; a failure is logged, never raised.
-
-    A mail or the PDF failing must not undo a signature that has committed, nor turn the
-    signer's response into an error page. Not ``on_commit(partial(...), robust=True)``:
-    Django 5.2 cannot name a failing ``functools.partial`` in its log line and raises
-    AttributeError from the commit instead (Django ticket #36487, fixed after 5.2).
-    """
-
-    def call():
-        try:
-            func(*args, **kwargs)
-        except Exception:
-            logger.exception("%s failed after commit", func.__qualname__)
-
-    transaction.on_commit(call)
-
-
-def _after_completion(agreement_id: int) -> None:
-    """Runs once after the completing signature has committed: render, seal, store the PDF.
-
-    Everything the PDF needs is stored by then: ``content_snapshot`` and
-    ``content_sha256``, the valid ``Signature`` rows (user, typed name, time, IP, browser,
-    hash) and the ``completed`` audit event. ``signed_pdf_store`` works in its own
-    transaction and records a ``pdf_stored`` event. A failure is logged and does not undo
-    the signing, which has committed; the first download then produces the PDF
-    (``views.agreement_pdf``).
-    """
-    try:
-        signed_pdf_store(agreement_id=agreement_id)
-    except Exception:
-        logger.exception(
-            "Signed PDF of agreement %s not stored; the first download will store it",
-            agreement_id,
-        )
 
 
 def _back_to_draft(agreement: Agreement, void_reason: str) -> list[int]:

@@ -115,6 +115,9 @@ INSTALLED_APPS = [
     "axes",  # django-axes: throttles failed log-ins per account and per address
     "csp",  # django-csp: the Content-Security-Policy header
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS
+    "django_tasks",  # Django's tasks API (the backport of Django 6's django.tasks)
+    # django-tasks-db: its database backend, the task table and the worker
+    "agreements.apps.TaskTableConfig",
     "agreements",
     "agreements.evidence",  # the seal's long-term evidence (archive timestamps), issue 14
     # django-allauth: log-in, password, single sign-on and second factors. After
@@ -172,7 +175,25 @@ DATABASES = {
         conn_health_checks=True,
     )
 }
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # The test database in a file, not in memory: the task worker's tests start a real
+    # worker process, which must see what the test wrote (tests/test_worker.py).
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / "test-db.sqlite3")}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# Background work (agreements.tasks): rendering, sealing and storing the signed PDF, its
+# timestamp, every workflow mail and the reminders run as tasks of Django's tasks API,
+# stored in this database (django-tasks-db) and run by `manage.py task_worker`, which
+# `make run` starts beside the web server. Several workers, on several machines, may
+# share the database (docs/scaling.md).
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+# A task still marked running after this many seconds, whose worker cannot be seen alive,
+# is given to another worker. Far above the longest task: a render, a timestamp (10 s
+# timeout) and a mail (EMAIL_TIMEOUT) take seconds.
+SLA_TASK_LEASE_SECONDS = env_int("SLA_TASK_LEASE_SECONDS", 600)
+# A failed task is tried again after this many seconds, then 4 times longer each time,
+# six attempts in all (agreements.tasks.engine.RetryPolicy).
+SLA_TASK_RETRY_DELAY_SECONDS = env_int("SLA_TASK_RETRY_DELAY_SECONDS", 30)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -276,6 +297,8 @@ else:
     EMAIL_HOST_USER = env_str("EMAIL_HOST_USER", "")
     EMAIL_HOST_PASSWORD = env_str("EMAIL_HOST_PASSWORD", "")
     EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", default=True)
+# Seconds a mail server may take to answer: the worker waits no longer on a hanging one.
+EMAIL_TIMEOUT = env_int("EMAIL_TIMEOUT", 30)
 
 # A login lasts one working day at most (8 hours after the session last changed, checked
 # by the server, not only by the cookie) and ends when the browser closes: the portal is

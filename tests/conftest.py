@@ -22,6 +22,22 @@ def default_language_afterwards():
     translation.deactivate()
 
 
+IMMEDIATE_TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+
+
+@pytest.fixture(autouse=True)
+def tasks_run_at_once(settings):
+    """Tasks run inside ``enqueue`` (django-tasks' immediate backend), still only on commit.
+
+    A test of what a task does (the PDF's bytes, a mail's text) needs no worker process,
+    and the test's transaction never commits: ``django_capture_on_commit_callbacks`` runs
+    what the commit would have enqueued, and the task with it. The worker itself, the
+    task table, retries and recovery are tested against the database backend and a real
+    worker process (tests/test_tasks.py, tests/test_worker.py).
+    """
+    settings.TASKS = IMMEDIATE_TASKS
+
+
 @pytest.fixture
 def demo_agreement(db):
     """The complete demo SLA of the Muster AG, with its users."""

@@ -97,6 +97,11 @@ EXPECTED = {
         "GET": (LOGIN, 404, 200, 200, 200, 404),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
     },
+    # The PDF button's state, which the agreement page asks for while the PDF is made.
+    "agreement_pdf_state": {
+        "GET": (LOGIN, 404, 200, 200, 200, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
     "signed_agreements": {
         "GET": (LOGIN, 200, 200, 200, 200, 200),
         "POST": (LOGIN, 405, 405, 405, 405, 405),

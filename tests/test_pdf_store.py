@@ -384,7 +384,7 @@ def test_a_missing_stored_file_is_refused_and_logged(client, signed_demo, settin
     assert "missing" in caplog.text
 
 
-def test_when_the_completion_hook_fails_the_first_download_stores_the_pdf(
+def test_when_the_pdf_task_has_failed_a_download_runs_it_again(
     client, demo_agreement, settings, tmp_path, caplog,
     django_capture_on_commit_callbacks,
 ):  # fmt: skip
@@ -397,7 +397,7 @@ def test_when_the_completion_hook_fails_the_first_download_stores_the_pdf(
     agreement = Agreement.objects.get(pk=demo_agreement.pk)
     assert agreement.status == AgreementStatus.SIGNED  # the signing stands
     assert not agreement.signed_pdf
-    assert "the first download will store it" in caplog.text
+    assert "Task signed_pdf_task" in caplog.text and "failed for good" in caplog.text
     assert "missing-key.pem" in caplog.text  # the reason, in the logged traceback
 
     settings.SLA_SEAL_KEY_FILE = key_file
@@ -424,12 +424,13 @@ def test_a_failing_render_on_download_shows_an_error_page(
     settings.SLA_SEAL_KEY_FILE = tmp_path / "missing-key.pem"
     client.login(username="management", password="demo")
 
-    with caplog.at_level(logging.ERROR, logger="agreements.views.pdf"):
+    with caplog.at_level(logging.ERROR, logger="agreements.tasks.engine"):
         response, _ = download(client, demo_agreement)
 
     assert response.status_code == 503
     assert "konnte nicht erstellt werden" in response.text
-    assert "could not be stored" in caplog.text
+    assert "failed for good" in caplog.text
+    assert events(demo_agreement, AuditAction.PDF_DOWNLOADED) == []
 
 
 # --- Draft preview ------------------------------------------------------------------------

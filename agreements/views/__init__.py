@@ -12,7 +12,7 @@ from .goals import (
     goals_overview,
 )
 from .lists import dashboard, signed_agreements
-from .pdf import agreement_pdf, pdf_verify
+from .pdf import agreement_pdf, agreement_pdf_state, pdf_verify
 from .signoff import (
     agreement_decline,
     agreement_renew,
@@ -32,6 +32,7 @@ __all__ = [
     "agreement_goals",
     "agreement_goals_pdf",
     "agreement_pdf",
+    "agreement_pdf_state",
     "agreement_renew",
     "agreement_reopen",
     "agreement_sign",

@@ -15,6 +15,7 @@ from .. import uploads, wizard
 from ..audit import audit_events, audit_verify
 from ..diff import agreement_diff
 from ..document import SlaDocument
+from ..download import signed_pdf_state
 from ..enums import AuditAction, Party
 from ..forms import DeclineForm, ReopenForm
 from ..models import Agreement, AuditEvent, Signature
@@ -54,6 +55,7 @@ def agreement_detail(request, pk: int):
         "reopen_form": ReopenForm(auto_id="reopen_%s"),
         "trail": _trail_rows(events),
         "chain": audit_verify(agreement, events),
+        "pdf_state": signed_pdf_state(agreement),
     }
     return render(request, "agreements/detail.html", context)
 

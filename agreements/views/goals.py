@@ -240,7 +240,7 @@ def agreement_goals_pdf(request, pk: int):
         pdf = render_goals_pdf(report, generated_at=timezone.now())
     except PdfRenderError:
         logger.exception("Goals report of agreement %s could not be rendered", agreement.pk)
-        return pdf_unavailable(request, agreement, mismatch=False)
+        return pdf_unavailable(request, agreement, reason="failed")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=True, filename=f"Zielerreichung-SLA-{agreement.pk}.pdf"

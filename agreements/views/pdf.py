@@ -3,7 +3,6 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.db import transaction
 from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
@@ -11,11 +10,16 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import archive
-from ..audit import RequestMeta, audit_record
-from ..enums import AuditAction
-from ..evidence.archive_timestamps import signed_pdf_newest
+from ..audit import RequestMeta
+from ..download import (
+    SignedPdfPending,
+    SignedPdfUnavailable,
+    signed_pdf_download,
+    signed_pdf_state,
+)
 from ..evidence.verification import signed_pdf_verify
 from ..forms import PdfVerifyForm
+from ..models import Agreement
 from ..pdf import PdfRenderError, render_agreement_pdf
 from ..permissions import Action, can_view, get_agreement_for
 
@@ -37,45 +41,49 @@ def agreement_pdf(request, pk: int):
     """The agreement as a PDF, for every member of its organisation.
 
     Signed (or superseded): the sealed PDF exactly as stored, streamed from storage after
-    its SHA-256 check, and the download written to the audit trail. Should the
-    completion hook have failed to store it, this first download stores it (one render).
-    Before that, a preview with the "ENTWURF" watermark: rendered on each request, never
-    sealed, never stored, never cached.
+    its SHA-256 check, the download written to the audit trail (``download``). Not
+    stored yet: the page that says it is being made (503 with Retry-After), its task
+    enqueued if none waits. Before signing, a preview with the "ENTWURF" watermark:
+    rendered on each request, never sealed, never stored, never cached.
     """
     agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD, only=PDF_DOWNLOAD_COLUMNS)
     if agreement.status not in archive.SIGNED_STATUSES:
-        # The preview renders the whole SLA: load all of it.
-        return _pdf_preview(request, get_agreement_for(request.user, pk, Action.DOWNLOAD))
+        # The preview renders the whole SLA: load the rest of it (the check is done).
+        agreement.refresh_from_db(fields=[f.attname for f in Agreement._meta.concrete_fields])
+        return _pdf_preview(request, agreement)
     try:
-        if not agreement.signed_pdf:
-            archive.signed_pdf_store(agreement_id=agreement.pk)
-            agreement.refresh_from_db(
-                fields=["signed_pdf", "signed_pdf_sha256", "signed_pdf_stored_at"]
-            )
-        # With archive timestamps (PAdES B-LTA) the newest version holds the most evidence.
-        version = signed_pdf_newest(agreement)
-        handle = archive.signed_pdf_open(agreement, file=version.file, sha256=version.sha256)
+        download = signed_pdf_download(
+            agreement=agreement, user=request.user, meta=RequestMeta.from_request(request)
+        )
     except archive.SignedPdfMismatch:
         # Logged by signed_pdf_open. A changed file must not go out as the signed one.
-        return pdf_unavailable(request, agreement, mismatch=True)
-    except archive.SignedPdfError:
-        logger.exception("Signed PDF of agreement %s could not be stored", agreement.pk)
-        return pdf_unavailable(request, agreement, mismatch=False)
-    with transaction.atomic():
-        audit_record(
-            agreement=agreement,
-            action=AuditAction.PDF_DOWNLOADED,
-            actor=request.user,
-            meta=RequestMeta.from_request(request),
-            details={"sha256": version.sha256},
-        )
+        return pdf_unavailable(request, agreement, reason="mismatch")
+    except SignedPdfPending as pending:
+        return pdf_unavailable(request, agreement, reason="failed" if pending.failed else "pending")
+    except SignedPdfUnavailable:
+        return pdf_unavailable(request, agreement, reason="storage")
     response = FileResponse(
-        handle,
+        download.handle,
         as_attachment=True,
-        filename=archive.signed_pdf_filename(agreement),
+        filename=download.filename,
         content_type="application/pdf",
     )
     response["X-Content-Type-Options"] = "nosniff"
+    patch_cache_control(response, private=True, no_store=True)
+    return response
+
+
+@login_required
+@require_GET
+def agreement_pdf_state(request, pk: int):
+    """The agreement page's PDF button as it stands now, for the page's poll while the
+    signed PDF is being made (static/js/pdf-state.js): a fragment, never cached."""
+    agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD, only=PDF_DOWNLOAD_COLUMNS)
+    response = render(
+        request,
+        "agreements/_pdf_state.html",
+        {"agreement": agreement, "pdf_state": signed_pdf_state(agreement)},
+    )
     patch_cache_control(response, private=True, no_store=True)
     return response
 
@@ -85,7 +93,7 @@ def _pdf_preview(request, agreement):
         pdf = render_agreement_pdf(agreement, draft=True)
     except PdfRenderError:
         logger.exception("Draft preview of agreement %s could not be rendered", agreement.pk)
-        return pdf_unavailable(request, agreement, mismatch=False)
+        return pdf_unavailable(request, agreement, reason="failed")
     response = HttpResponse(pdf, content_type="application/pdf")
     response["Content-Disposition"] = content_disposition_header(
         as_attachment=False, filename=archive.signed_pdf_filename(agreement, draft=True)
@@ -96,14 +104,27 @@ def _pdf_preview(request, agreement):
     return response
 
 
-def pdf_unavailable(request, agreement, *, mismatch: bool):
-    """409 when the stored file fails its check (it is kept, not replaced), else 503."""
-    return render(
+# Seconds after which a browser (or a script) may ask again for a PDF being made.
+PDF_RETRY_AFTER = 5
+
+
+def pdf_unavailable(request, agreement, *, reason: str):
+    """The page for a PDF that cannot be served now; ``reason`` says why.
+
+    "mismatch": the stored file fails its check (kept, not replaced): 409. "pending":
+    being made; "failed": its task gave up (staff see it in the admin); "storage": the
+    storage cannot be read: 503, the first with a Retry-After.
+    """
+    response = render(
         request,
         "agreements/pdf_unavailable.html",
-        {"agreement": agreement, "mismatch": mismatch},
-        status=409 if mismatch else 503,
+        {"agreement": agreement, "reason": reason},
+        status=409 if reason == "mismatch" else 503,
     )
+    if reason == "pending":
+        response["Retry-After"] = str(PDF_RETRY_AFTER)
+    patch_cache_control(response, private=True, no_store=True)
+    return response
 
 
 @login_required

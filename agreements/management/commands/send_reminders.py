@@ -1,13 +1,17 @@
 """``manage.py send_reminders``: the daily reminder mails (``agreements.reminders``), for cron.
 
-Safe to run as often as cron likes: each reminder goes out at most once a day.
+Enqueues them as a task (``agreements.tasks.jobs.reminders_task``): a task worker
+sends them, and retries what the mail server refused. Safe to run as often as cron
+likes: each reminder goes out once a day.
 """
 
 import datetime
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
+from django_tasks import TaskResultStatus
 
-from agreements.reminders import reminders_send
+from agreements.tasks.jobs import reminders_task
 
 
 class Command(BaseCommand):
@@ -31,5 +35,15 @@ class Command(BaseCommand):
                 today = datetime.date.fromisoformat(options["today"])
             except ValueError as error:
                 raise CommandError(f"--today must be a date as YYYY-MM-DD: {error}") from error
-        report = reminders_send(today=today)
-        self.stdout.write(f"Reminders sent: {report.sent}; already sent today: {report.skipped}.")
+        today = today or timezone.localdate()
+        result = reminders_task.enqueue(today=today.isoformat())
+        if not result.is_finished:
+            self.stdout.write(f"Reminders for {today} enqueued as task {result.id}.")
+        elif result.status == TaskResultStatus.SUCCESSFUL:
+            # A backend that runs tasks at once (tests, a single process) has sent them.
+            report = result.return_value
+            self.stdout.write(
+                f"Reminders sent: {report['sent']}; already sent today: {report['skipped']}."
+            )
+        else:
+            raise CommandError(f"Reminders for {today} not sent: see the log.")
