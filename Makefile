@@ -1,7 +1,8 @@
 # SLA Portal: `make run` starts it with demo data, `make test` checks everything.
 #
 #   make install   virtualenv in .venv with the app and its test tools (fast when up to date)
-#   make run       migrate, load the demo data, serve on http://127.0.0.1:$(PORT)/
+#   make run       migrate, load the demo data, serve on http://127.0.0.1:$(PORT)/ with a
+#                  task worker beside the server (Procfile; Ctrl-C stops both)
 #   make test      ruff, missing migrations, pytest (pass options in PYTEST_ARGS)
 #   make fmt       format the code and apply ruff's safe fixes
 #   make messages  update the English .po from the source strings and compile the .mo
@@ -38,7 +39,7 @@ run: install
 	$(MANAGE) migrate --noinput
 	$(MANAGE) create_seal_certificate
 	$(MANAGE) load_demo
-	$(MANAGE) runserver 127.0.0.1:$(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" $(BIN)/honcho start --port $(PORT)
 
 test: install browsers
 	$(BIN)/ruff format --check .

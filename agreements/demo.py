@@ -4,8 +4,9 @@ The SLA for 2027 is a complete draft, ready to be submitted and signed (the brow
 tests do). The one for 2026 went through the real sign-off: submitted by marketing,
 signed by marketing and sales with ``agreement_submit`` and ``agreement_sign``, so that
 its sealed PDF is stored and management can download it right after ``make run``. The
-PDF is stored by the workflow's completion hook when ``load_demo``'s transaction commits;
-``manage.py load_demo`` then makes sure it is there (``signed_pdf_store``).
+completion enqueues the PDF's task when ``load_demo``'s transaction commits;
+``manage.py load_demo`` stores it at once (``signed_pdf_store``), so the demo does not
+wait for a worker.
 
 For local use only (``make run``): the accounts share the password ``demo``. Loading
 twice changes nothing, so ``make run`` may call it every time.

@@ -33,8 +33,9 @@ class Command(BaseCommand):
             except SealError as error:
                 raise CommandError(str(error)) from error
         agreement = load_demo()
-        # Stored already by the completion hook when load_demo committed, unless that
-        # failed (it only logs): then this renders it, or says why it cannot.
+        # load_demo's commit enqueued the PDF's task; storing it here makes the demo whole
+        # before any worker runs, and says loudly why if the seal fails. The task then
+        # finds it stored and does nothing.
         try:
             signed = signed_pdf_store(agreement_id=signed_demo_agreement().pk)
         except SignedPdfError as error:
