@@ -31,6 +31,20 @@ class RequestSummaryFilter(logging.Filter):
         return True
 
 
+class RetriedTaskFilter(logging.Filter):
+    """Drops the task engine's error line for an attempt that is retried.
+
+    django-tasks logs every failed task run as an error with its traceback. An attempt
+    that failed while its retry is enqueued (``agreements.tasks.engine.RetryScheduled``)
+    is no error yet: the engine module logs it as a warning with its cause, and keeps
+    the error for the last attempt, so that an alert on errors means work was lost.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        error = record.exc_info[1] if record.exc_info else None
+        return type(error).__name__ != "RetryScheduled"
+
+
 class JsonFormatter(logging.Formatter):
     """One JSON object per line, with a fixed set of fields (no arbitrary ``extra``)."""
 

@@ -439,7 +439,10 @@ SLA_SEAL_TRUST_ROOTS_FILE = os.environ.get("SLA_SEAL_TRUST_ROOTS_FILE") or None
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "filters": {"request_summary": {"()": "sla_portal.logging.RequestSummaryFilter"}},
+    "filters": {
+        "request_summary": {"()": "sla_portal.logging.RequestSummaryFilter"},
+        "retried_task": {"()": "sla_portal.logging.RetriedTaskFilter"},
+    },
     "formatters": {"json": {"()": "sla_portal.logging.JsonFormatter"}},
     "handlers": {
         "console": {
@@ -453,7 +456,10 @@ LOGGING = {
     # django-axes announces itself at every start of manage.py: noise as well.
     # pyHanko's difference analysis warns, with a traceback, of every revision it cannot
     # explain: that is the verify page's finding for a changed upload, not a server fault.
+    # The task engine logs each task's start and end at INFO: kept, they are the worker's
+    # log. Its error for an attempt that will be retried is dropped (RetriedTaskFilter).
     "loggers": {
+        "django_tasks": {"filters": ["retried_task"]},
         "weasyprint.progress": {"level": "WARNING"},
         "axes.apps": {"level": "WARNING"},
         "pyhanko.sign.diff_analysis": {"level": "ERROR"},
