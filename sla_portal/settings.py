@@ -117,7 +117,7 @@ INSTALLED_APPS = [
     "bootstrap",  # django-bootstrap-static: Bootstrap 5 CSS/JS
     "django_tasks",  # Django's tasks API (the backport of Django 6's django.tasks)
     # django-tasks-db: its database backend, the task table and the worker
-    "agreements.apps.TaskTableConfig",
+    "agreements.tasks.apps.TaskTableConfig",
     "agreements",
     "agreements.evidence",  # the seal's long-term evidence (archive timestamps), issue 14
     # django-allauth: log-in, password, single sign-on and second factors. After

@@ -1,7 +1,8 @@
 """When something fails, the portal loses nothing and shows no half-done state.
 
 - The seal (or the render) failing at completion: the agreement stays signed with its
-  signatures, no file is written, and ``store_pending_pdfs`` produces the PDF later.
+  signatures and no file is written; the PDF's task is retried, and a failure after the
+  last retry is shown and logged (tests/test_tasks.py, with the storage faults).
 - The database going away in the middle of a request: a clean German error page, and
   what the request was writing is rolled back as a whole (wizard step, workflow step).
 
@@ -14,11 +15,9 @@ A failing mail server: tests/test_workflow.py
 """
 
 import datetime
-import hashlib
 from pathlib import Path
 
 import pytest
-from django.core.management import CommandError, call_command
 from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
@@ -61,42 +60,9 @@ def test_a_failing_seal_leaves_the_agreement_signed_and_no_file(
     agreement = Agreement.objects.get(pk=demo_agreement.pk)
     assert agreement.status == AgreementStatus.SIGNED
     assert agreement.signatures.valid().count() == 2
-    assert not agreement.signed_pdf  # to be produced again: by a download or the command
+    assert not agreement.signed_pdf  # its task is retried (tests/test_tasks.py)
     assert signed_files(settings) == files_before == []
     assert not AuditEvent.objects.filter(agreement=agreement, action=AuditAction.PDF_STORED)
-
-
-def test_store_pending_pdfs_fails_loudly_while_the_seal_is_broken(
-    demo_agreement, settings, broken_seal, capsys
-):
-    submit_agreement(demo_agreement)
-    for party in Party:
-        sign_agreement(demo_agreement, party)
-
-    with pytest.raises(CommandError, match="could not be stored"):
-        call_command("store_pending_pdfs")
-
-    assert f"Agreement {demo_agreement.pk}: PDF not stored" in capsys.readouterr().err
-    assert signed_files(settings) == []
-
-
-def test_store_pending_pdfs_stores_every_missing_pdf_once(demo_agreement, settings, capsys):
-    # In a test nothing commits, so the completion hook never ran: both demo SLAs wait.
-    submit_agreement(demo_agreement)
-    for party in Party:
-        sign_agreement(demo_agreement, party)
-    pending = Agreement.objects.signed().filter(signed_pdf="")
-    assert pending.count() == 2
-
-    call_command("store_pending_pdfs")
-    call_command("store_pending_pdfs")  # a second run (cron) finds nothing to do
-
-    assert not pending.exists()
-    assert "0 pending PDFs stored." in capsys.readouterr().out
-    assert len(signed_files(settings)) == 2
-    for agreement in Agreement.objects.signed():
-        stored = (Path(settings.MEDIA_ROOT) / agreement.signed_pdf.name).read_bytes()
-        assert hashlib.sha256(stored).hexdigest() == agreement.signed_pdf_sha256
 
 
 # --- The database going away ------------------------------------------------------------------
