@@ -9,7 +9,7 @@ ones, are skipped. Links point to the agreement page, which asks for a login fir
 
 Every mail has a key, the piece of work it belongs to (``key``, e.g. ``event-12`` for
 the audit event that calls for it) plus its template and recipient, and goes out
-through the ledger of ``agreements.tasks.outbox``: once, however often its task runs.
+through the ledger of ``agreements.outbox``: once, however often its task runs.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ from django.utils.translation import gettext
 
 from .enums import AuditAction, Party, Role
 from .models import Agreement, AuditEvent, Signature
-from .tasks.outbox import mail_deliver
+from .outbox import mail_deliver
 
 # The audit events whose workflow step calls for mail (``send_for_event``).
 MAIL_ACTIONS = (

@@ -955,6 +955,6 @@ class PeriodActuals(models.Model):
         return f"{self.agreement}: {self.period_start:%d.%m.%Y}–{self.period_end:%d.%m.%Y}"
 
 
-# The ledger of sent mails lives with the background work that writes it; imported here so
+# The ledger of sent mails lives in its own module (agreements.outbox); imported here so
 # that Django registers the model with this app.
-from .tasks.outbox import MailDelivery  # noqa: E402, F401
+from .outbox import MailDelivery  # noqa: E402, F401

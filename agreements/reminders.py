@@ -9,7 +9,7 @@ however often the command runs: a ``Reminder`` row is inserted under a unique
 constraint and the mail handed to the server in one transaction, so a second run (even
 a concurrent one) finds it and sends nothing, while a failed mail leaves no row and is
 sent by the next run (the task's retry, ``agreements.tasks.jobs.reminders_task``). The
-mail goes through the ledger of ``agreements.tasks.outbox`` like every other. A run
+mail goes through the ledger of ``agreements.outbox`` like every other. A run
 the next day reminds again.
 """
 

@@ -6,10 +6,10 @@ database by django-tasks-db and run by ``manage.py task_worker``. The modules:
 
 - ``engine``: enqueueing on commit, the retry policy, a task's state in the task table.
 - ``jobs``: the tasks themselves.
-- ``outbox``: the ledger of sent mails (``MailDelivery``), which makes each mail go out
-  once however often its task runs.
 - ``recovery``: tasks whose worker died, and work whose enqueueing was lost.
 - ``admin``: the task table and the sent mails for staff.
+- ``apps``: the task table's app, named for the admin.
 
-This package imports nothing at its top: ``agreements.models`` imports ``outbox``'s model.
+Each mail goes out once however often its task runs, through the ledger of sent mails
+in ``agreements.outbox``, which the mail code uses with or without tasks.
 """

@@ -17,8 +17,8 @@ from django_tasks import TaskResultStatus
 from django_tasks_db.admin import DBTaskResultAdmin
 from django_tasks_db.models import DBTaskResult
 
+from ..outbox import MailDelivery
 from .engine import RETRY_SCHEDULED
-from .outbox import MailDelivery
 
 FINAL_FAILURE = Q(status=TaskResultStatus.FAILED) & ~Q(exception_class_path=RETRY_SCHEDULED)
 

@@ -7,7 +7,7 @@ task then runs again (``agreements.tasks.recovery``), and a failed attempt is re
 - ``signed_pdf_task`` stores the PDF once: ``archive.signed_pdf_store`` does nothing
   when it is stored, and holds the agreement's row lock from that check to the commit.
 - ``workflow_mail_task`` and ``reminders_task`` send each mail once: every mail has a
-  key in the ledger (``outbox``), written in the transaction that hands it to the server.
+  key in the ledger (``agreements.outbox``), written in the transaction that hands it to the server.
 
 The PDF goes first when several tasks wait (``priority``): people wait for it on the
 agreement page, while a mail arriving a second later keeps nobody waiting.

@@ -1,7 +1,8 @@
 """Each mail once: the ledger of mails handed to the mail server (``MailDelivery``).
 
 A task that sends mail may run more than once: retried after a failure, or run again
-by another worker after its own died (``agreements.tasks.recovery``). Every mail
+by another worker after its own died (``agreements.tasks.recovery``), and the reminders
+may be sent by a command run twice. Every mail
 therefore has a key (the work it belongs to and its recipient, e.g. the completion
 event and a user), and ``mail_deliver`` sends it only when the ledger has no row with
 that key. The row is inserted, the mail handed to the server and the row committed in
