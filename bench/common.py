@@ -18,7 +18,7 @@ from pathlib import Path
 
 REPO = Path(__file__).resolve().parent.parent
 BENCH_ROOT = Path(os.environ.get("SLA_BENCH_DIR", "/tmp/sla-bench"))
-DB_NAME = "sla_bench"
+DB_NAME = os.environ.get("SLA_BENCH_DB", "sla_bench")  # another name beside a running bench
 DB_SERVER = os.environ.get("SLA_BENCH_DB_SERVER", "postgres://postgres@127.0.0.1:5432")
 PORT = int(os.environ.get("SLA_BENCH_PORT", "8765"))
 BASE_URL = f"http://127.0.0.1:{PORT}"

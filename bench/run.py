@@ -6,10 +6,14 @@ Runs every figure of issue 7 once, in this order: a fresh ``sla_bench`` database
 demo data; the pages at 10, 1'000 and 10'000 agreements; then, on the grown database, the
 PDF (our render against WeasyPrint alone, the seal, completion, the first render in a
 fresh process, memory over 200 renders) and gunicorn (first render after a worker
-starts, downloads of stored signed PDFs up to 20 MB, streaming, 64 clients under ``wrk``).
+starts, downloads of stored signed PDFs up to 20 MB, streaming, 64 clients under ``wrk``);
+last, with a task worker beside gunicorn, the signing requests and the time from the
+completing signature to the stored PDF (issue 13, ``bench/tasks.py``).
 The database is dropped at the end. Nothing here asserts: the table says what held and
 what did not.
 ``--quick`` uses few repetitions, to check the suite itself, not the portal.
+``--only tasks`` measures the last part alone (a few minutes) and replaces its section of
+the existing results.
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (python bench/run.py): find the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import pages, pdf, report, server, setup
+from bench import pages, pdf, report, server, setup, tasks
 from bench.common import BENCH_ROOT, REPO, Sample, bench_environ, django_setup, log
 
 FULL = {
@@ -39,6 +43,7 @@ FULL = {
     "page_budget": 4.0,
     "downloads": 20,
     "load_seconds": 30,
+    "signings": 10,
 }
 QUICK = {
     "render_pairs": 3,
@@ -50,6 +55,7 @@ QUICK = {
     "page_budget": 1.0,
     "downloads": 3,
     "load_seconds": 3,
+    "signings": 2,
 }
 LOAD_CONNECTIONS = 64
 # Signed PDFs for the download figure, made through the workflow: label -> size in bytes
@@ -171,6 +177,29 @@ def run(reps: dict) -> dict:
         events = load_pdf.audit_events.count()
         results["long_trail"] = {"events": events, "seconds": elapsed, "bytes": size}
 
+    results.update(background_work(reps))
+    results["load_after"] = load_average()
+    results["seconds"] = time.time() - results["started"]
+    return results
+
+
+def background_work(reps: dict) -> dict:
+    """The signing requests and signature → stored PDF, with a task worker (issue 13)."""
+    from django.db import connections
+
+    from agreements.enums import Party
+
+    cookies = {party: server.session_cookie(party.value) for party in Party}
+    connections.close_all()
+    log(f"background work: {reps['signings']} signings through gunicorn, a task worker beside")
+    with server.Server(), tasks.task_worker():
+        return {"signing": tasks.signing(reps["signings"], cookies)}
+
+
+def run_tasks_only(reps: dict) -> dict:
+    results: dict = {"reps": reps, "load_before": load_average(), "started": time.time()}
+    setup.prepare()
+    results.update(background_work(reps))
     results["load_after"] = load_average()
     results["seconds"] = time.time() - results["started"]
     return results
@@ -181,16 +210,24 @@ def main(argv=None) -> int:
     parser.add_argument("--quick", action="store_true", help="few repetitions (checks the suite)")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--keep-db", action="store_true", help="do not drop sla_bench afterwards")
+    parser.add_argument(
+        "--only", choices=["tasks"], help="measure only this part; replace its section"
+    )
     options = parser.parse_args(argv)
 
     django_setup()
     reps = QUICK if options.quick else FULL
     try:
-        results = run(reps)
+        results = run_tasks_only(reps) if options.only else run(reps)
     finally:
         if not options.keep_db:
             setup.teardown()
-    options.output.write_text(report.markdown(results), encoding="utf-8")
+    if options.only:
+        before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
+        text = report.with_tasks_section(before, results)
+    else:
+        text = report.markdown(results)
+    options.output.write_text(text, encoding="utf-8")
     written = options.output.resolve()
     shown = written.relative_to(REPO) if written.is_relative_to(REPO) else written
     log(f"written {shown} ({results['seconds'] / 60:.1f} min)")

@@ -68,7 +68,8 @@ def prepare() -> None:
         key_file=Path(settings.SLA_SEAL_KEY_FILE), cert_file=Path(settings.SLA_SEAL_CERT_FILE)
     )
     load_demo()
-    # Stored by the completion hook on commit already; this makes sure, as load_demo does.
+    # Its completion enqueued the PDF's task; no worker runs yet: stored here, as
+    # `manage.py load_demo` does (the task, run later, finds it stored).
     signed_pdf_store(agreement_id=signed_demo_agreement().pk)
 
 
