@@ -49,16 +49,9 @@ def send_for_event(event_id: int) -> None:
     match event.action:
         case AuditAction.SUBMITTED:
             send_sign_requests(agreement_id=event.agreement_id, actor_id=event.actor_id, key=key)
-        case AuditAction.DECLINED:
-            send_declined(
-                agreement_id=event.agreement_id,
-                actor_id=event.actor_id,
-                reason=details["reason"],
-                voided_ids=details["voided_signature_ids"],
-                key=key,
-            )
-        case AuditAction.REOPENED:
-            send_reopened(
+        case AuditAction.DECLINED | AuditAction.REOPENED:
+            send = send_declined if event.action == AuditAction.DECLINED else send_reopened
+            send(
                 agreement_id=event.agreement_id,
                 actor_id=event.actor_id,
                 reason=details["reason"],
