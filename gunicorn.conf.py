@@ -16,8 +16,8 @@ import time
 bind = os.environ.get("GUNICORN_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("WEB_CONCURRENCY", 2 * multiprocessing.cpu_count() + 1))
 worker_class = "sync"
-# The slowest request is the one that completes an agreement: render, seal and store the
-# PDF (about a second; a few with a 10 MB framework document inside).
+# The slowest request is a draft's PDF preview: about a second, a few with a 10 MB
+# framework document inside. (The signed PDF is made by a task worker, not in a request.)
 timeout = 60
 graceful_timeout = 30
 # Access logs belong to the reverse proxy; gunicorn logs errors to standard error.

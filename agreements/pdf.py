@@ -324,7 +324,8 @@ def pdf_warm_up() -> None:
     The first render in a process loads pyphen's de_CH hyphenation dictionary (about a
     second), the fonts and the PDF/A colour profile; without this the first user after
     a worker starts would wait three times as long as the next one (bench/, issue 7).
-    gunicorn.conf.py calls it once per worker; tests and management commands do not.
+    gunicorn.conf.py calls it once per worker, ``manage.py task_worker`` at its start; tests
+    and other management commands do not.
     """
     from django.templatetags.static import static
 

@@ -6,6 +6,9 @@ every ``--recover-interval`` seconds, it gives the tasks of workers that died ba
 the queue and enqueues work whose enqueue was lost. Its worker id names its host and
 process, so the next worker on the same host sees at once that it is gone.
 
+Before its first task it loads what a render needs (fonts, hyphenation), as gunicorn's
+workers do, so the first signed PDF after a start is not a second slower.
+
 Ctrl-C or SIGTERM stops it after the task it is running; a second one stops it at once
 (the task then runs again, later, on another worker).
 """
@@ -17,6 +20,7 @@ from django.db import connections
 from django.utils.autoreload import DJANGO_AUTORELOAD_ENV
 from django_tasks_db.management.commands import db_worker
 
+from agreements.pdf import pdf_warm_up
 from agreements.tasks.recovery import tasks_recover
 from agreements.tasks.recovery import worker_id as new_worker_id
 
@@ -42,6 +46,10 @@ class Command(db_worker.Command):
         # With --reload the reloading parent only watches files: the child runs the tasks.
         runs_tasks = not options["reload"] or os.environ.get(DJANGO_AUTORELOAD_ENV) == "true"
         if runs_tasks:
+            try:
+                pdf_warm_up()
+            except Exception:  # the task that renders will report it, with its retries
+                db_worker.logger.exception("PDF warm-up failed")
             _recover()
             if recover_interval > 0:
                 threading.Thread(
