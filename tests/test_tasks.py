@@ -13,6 +13,7 @@ import re
 import socket
 import subprocess
 import sys
+from io import BytesIO
 from pathlib import Path
 
 import pytest
@@ -24,6 +25,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django_tasks import TaskResultStatus
 from django_tasks_db.models import DBTaskResult
+from pyhanko.pdf_utils.reader import PdfFileReader
 
 from agreements import archive
 from agreements.enums import AgreementStatus, AuditAction, Party
@@ -192,6 +194,29 @@ def test_after_the_last_attempt_the_failure_is_final_logged_and_shown(
     assert "PDF erneut erstellen" in page
     assert "data-pdf-poll" not in page  # nothing to wait for
     assert stored_files(settings) == []
+
+
+def test_a_timestamp_server_that_is_down_is_retried_until_it_gives_a_real_time(
+    signed, ca_seal_settings, timestamp_authority
+):
+    with timestamp_authority.outage():  # answers 503: no seal without its timestamp
+        signed_pdf_task.enqueue(agreement_id=signed.pk)
+        run_due_tasks()
+
+    failed, retry = rows(signed_pdf_task)
+    assert failed.exception_class_path == RETRY_SCHEDULED
+    assert "TimestampUnavailable" in failed.traceback and "gave no timestamp" in failed.traceback
+    assert not Agreement.objects.get(pk=signed.pk).signed_pdf  # nothing with a made-up time
+
+    make_due()  # the server answers again by the retry's time
+    run_due_tasks()
+
+    agreement = Agreement.objects.get(pk=signed.pk)
+    assert DBTaskResult.objects.get(pk=retry.pk).status == TaskResultStatus.SUCCESSFUL
+    with agreement.signed_pdf.open("rb") as handle:
+        [seal] = PdfFileReader(BytesIO(handle.read())).embedded_signatures
+    attributes = [attribute["type"].native for attribute in seal.signer_info["unsigned_attrs"]]
+    assert "signature_time_stamp_token" in attributes
 
 
 def test_a_refused_pdf_fails_at_once_without_retries(signed):
