@@ -142,6 +142,18 @@ def test_invalid_input_is_refused_in_german_and_nothing_typed_is_lost(client, te
     assert agreement.geographic_unit == ""
 
 
+def test_back_on_the_first_step_saves_and_stays(client, team):
+    agreement = make_agreement(team["organisation"])
+    client.force_login(team["marketing"])
+    response = post_step(
+        client, agreement, "grunddaten", {"geographic_unit": "Tessin"}, go="previous"
+    )
+    assert response.status_code == 302
+    assert response["Location"] == step_url(agreement, "grunddaten")
+    agreement.refresh_from_db()
+    assert agreement.geographic_unit == "Tessin"
+
+
 @pytest.mark.parametrize(
     ("slug", "data", "message"),
     [

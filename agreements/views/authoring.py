@@ -203,7 +203,8 @@ def _resolutions(data) -> dict[str, wizard.Resolution]:
 def _destination(request, agreement, step) -> str:
     """Weiter, Zurück, Speichern, or a click on another step in the list."""
     previous, following = wizard.neighbours(step)
-    target = {"next": following, "previous": previous}.get(request.POST.get("go"), step)
+    # Zurück on the first step and Weiter on the last stay where they are.
+    target = {"next": following, "previous": previous}.get(request.POST.get("go")) or step
     if request.POST.get("goto") in wizard.STEP_BY_SLUG:
         target = wizard.STEP_BY_SLUG[request.POST["goto"]]
     url = reverse("agreement_step", args=[agreement.pk, target.slug])
