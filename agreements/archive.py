@@ -36,6 +36,7 @@ from django.utils import timezone
 from .audit import RequestMeta, audit_record
 from .enums import AgreementStatus, AuditAction
 from .models import Agreement, Signature
+from .negotiation.comments import thread_counts
 from .pdf import AuditPageData, PdfRenderError, SignatureRow, render_agreement_pdf
 from .seal import SealError, seal_pdf
 from .snapshot import canonical_json
@@ -88,6 +89,7 @@ def signed_render_inputs(agreement: Agreement) -> dict:
     """What the signed PDF is rendered with besides the agreement: its valid signatures
     (the signature block) and the audit page; ``render_agreement_pdf``'s keywords."""
     rows = signature_rows(agreement)
+    threads = thread_counts(agreement)
     audit_page = AuditPageData(
         agreement_id=agreement.pk,
         revision=agreement.revision,
@@ -95,6 +97,8 @@ def signed_render_inputs(agreement: Agreement) -> dict:
         verify_url=verify_url(),
         signatures=rows,
         content_json=canonical_json(agreement.content_snapshot),
+        comment_threads=threads.total,
+        open_threads=threads.open,
     )
     return {"signatures": rows, "audit_page": audit_page}
 

@@ -4,11 +4,13 @@
 ``agreements.snapshot`` freezes and the parties sign) and the further definitions, and
 lists exactly those that differ, with their values formatted the Swiss way: dates
 31.12.2027, numbers 34’000, choices by their label. The review step and the agreement
-page of a renewal show the list.
+page of a renewal show the list. ``snapshot_diff`` does the same for two frozen
+contents (``agreements.snapshot``): what changed since a person last read the SLA.
 """
 
 from __future__ import annotations
 
+import datetime
 from dataclasses import dataclass
 
 from django.db import models
@@ -18,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from .document import swiss_date
 from .models import Agreement
 from .numbers import format_integer
-from .snapshot import NON_CONTENT_FIELDS
+from .snapshot import NON_CONTENT_FIELDS, REPRESENTATIVE_FIELDS
 
 EMPTY = "–"
 
@@ -60,14 +62,53 @@ def agreement_diff(old: Agreement, new: Agreement) -> list[FieldChange]:
                 new.framework_document_name or EMPTY,
             )
         )
-    changes += _definition_changes(old, new)
+    changes += _definition_changes(
+        {d.term: d.text for d in old.further_definitions.order_by("position", "id")},
+        {d.term: d.text for d in new.further_definitions.order_by("position", "id")},
+    )
     return changes
 
 
-def _definition_changes(old: Agreement, new: Agreement) -> list[FieldChange]:
+def snapshot_diff(old: dict, new: dict) -> list[FieldChange]:
+    """The changes between two content snapshots, as ``agreement_diff`` lists them."""
+    changes = []
+    for field in diff_fields():
+        before, after = old.get(field.name), new.get(field.name)
+        if before == after:
+            continue
+        if field.name in REPRESENTATIVE_FIELDS:
+            old_display = (before or {}).get("full_name") or EMPTY
+            new_display = (after or {}).get("full_name") or EMPTY
+        else:
+            old_display = snapshot_display(field, before)
+            new_display = snapshot_display(field, after)
+        changes.append(FieldChange(str(field.verbose_name), old_display, new_display))
+    if old.get("framework_document_sha256") != new.get("framework_document_sha256"):
+        changes.append(
+            FieldChange(
+                str(Agreement._meta.get_field("framework_document").verbose_name),
+                old.get("framework_document_name") or EMPTY,
+                new.get("framework_document_name") or EMPTY,
+            )
+        )
+    changes += _definition_changes(
+        {d["term"]: d["text"] for d in old.get("further_definitions", [])},
+        {d["term"]: d["text"] for d in new.get("further_definitions", [])},
+    )
+    return changes
+
+
+def snapshot_display(field: models.Field, value) -> str:
+    """A snapshot's value shown as ``display_value`` shows the field on an agreement."""
+    if value is not None and isinstance(field, models.DateField):
+        value = datetime.date.fromisoformat(value)
+    probe = Agreement()
+    setattr(probe, field.attname, value)
+    return display_value(probe, field)
+
+
+def _definition_changes(before: dict[str, str], after: dict[str, str]) -> list[FieldChange]:
     """Further definitions by term: added, removed, or with a changed text."""
-    before = {d.term: d.text for d in old.further_definitions.order_by("position", "id")}
-    after = {d.term: d.text for d in new.further_definitions.order_by("position", "id")}
     changes = []
     for term in [*before, *(t for t in after if t not in before)]:
         old_text, new_text = before.get(term), after.get(term)

@@ -167,6 +167,10 @@ class AuditPageData:
     # The submitted content as canonical JSON (``snapshot.canonical_json``), whose SHA-256
     # is ``content_sha256``; embedded in the PDF when given.
     content_json: str = ""
+    # The comment threads of the draft, frozen with the text: how many, how many open.
+    # Their content stays in the portal (agreements.negotiation), not in the contract.
+    comment_threads: int = 0
+    open_threads: int = 0
 
 
 def zurich_datetime(value: datetime.datetime) -> str:

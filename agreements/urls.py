@@ -1,4 +1,4 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
@@ -43,4 +43,6 @@ urlpatterns = [
         views.agreement_actuals_csv,
         name="agreement_actuals_csv",
     ),
+    # Negotiation (issue 21): the history, the comments.
+    path("", include("agreements.negotiation.urls")),
 ]

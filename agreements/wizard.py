@@ -28,6 +28,7 @@ from .fingerprints import (
     stored_value,
 )
 from .models import Agreement, FurtherDefinition
+from .negotiation.history import FRAMEWORK_DOCUMENT, field_changes, raw_value
 from .uploads import framework_document_remove, framework_document_replace
 
 
@@ -263,7 +264,11 @@ def agreement_create(*, organisation, values: dict, user, meta: RequestMeta) -> 
         action=AuditAction.CREATED,
         actor=user,
         meta=meta,
-        details={"step": STEPS[0].slug, "fields": filled},
+        details={
+            "step": STEPS[0].slug,
+            "fields": filled,
+            "changes": field_changes({}, {name: raw_value(agreement, name) for name in filled}),
+        },
     )
     return agreement
 
@@ -326,6 +331,10 @@ def agreement_save_step(
             raise EditConflict(current, conflicts)  # ``current`` as stored: nothing applied
         new_definitions = definitions if FURTHER_DEFINITIONS in written else None
         written = [name for name in written if name != FURTHER_DEFINITIONS]
+        # The values before, for the field history in the audit event (negotiation.history).
+        before = {name: raw_value(current, name) for name in [*written, FRAMEWORK_DOCUMENT]}
+        if new_definitions is not None:
+            before[FURTHER_DEFINITIONS] = raw_value(current, FURTHER_DEFINITIONS)
         for name in written:
             setattr(current, name, values[name])
 
@@ -348,14 +357,21 @@ def agreement_save_step(
         current.revision += 1
         current.updated_by = user
         current.save(update_fields=[*columns, "revision", "updated_by", "updated_at"])
-        # The event names what changed, never the text itself: the content is hashed
-        # at submission, the trail says who worked on which part when.
+        # The event names what changed, with the old and the new value: the field
+        # history is the trail's (agreements.negotiation.history), hash-chained with it.
         audit_record(
             agreement=current,
             action=AuditAction.STEP_SAVED,
             actor=user,
             meta=meta,
-            details={"step": step.slug, "revision": current.revision, "fields": written},
+            details={
+                "step": step.slug,
+                "revision": current.revision,
+                "fields": written,
+                "changes": field_changes(
+                    before, {name: raw_value(current, name) for name in written}
+                ),
+            },
         )
     return current
 

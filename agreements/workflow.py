@@ -33,12 +33,14 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import get_text_list
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from .audit import RequestMeta, audit_record
 from .document import SlaDocument
 from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party, SigningMethod
 from .identity.rules import method_allowed
 from .models import Agreement, FurtherDefinition, Membership, Signature
+from .negotiation.comments import thread_counts
 from .snapshot import NON_CONTENT_FIELDS, agreement_snapshot, snapshot_sha256
 from .tasks.engine import enqueue_on_commit
 from .tasks.jobs import signed_pdf_task, workflow_mail_task
@@ -56,7 +58,12 @@ class WorkflowError(Exception):
 
 
 def agreement_submit(
-    *, agreement: Agreement, user, meta: RequestMeta, reviewed_revision: int | None = None
+    *,
+    agreement: Agreement,
+    user,
+    meta: RequestMeta,
+    reviewed_revision: int | None = None,
+    open_threads_confirmed: bool = False,
 ) -> Agreement:
     """Freeze a complete draft for signature; a marketing or sales member submits it.
 
@@ -64,7 +71,9 @@ def agreement_submit(
     refuses the submission. Stores the canonical content snapshot and its SHA-256 (what
     every signature must match), sets ``submitted_at`` and raises ``revision`` so any
     wizard page still open on the draft can no longer save. Mails "Bitte unterzeichnen"
-    to both representatives. Returns the updated agreement (the instance passed in is not changed).
+    to both representatives. With comment threads still open, the author must say so
+    (``open_threads_confirmed``); the event records the threads and the confirmation.
+    Returns the updated agreement (the instance passed in is not changed).
     """
     with transaction.atomic():
         agreement = _locked(agreement)
@@ -94,6 +103,18 @@ def agreement_submit(
             agreement.full_clean()
         except ValidationError as error:
             raise WorkflowError(" ".join(error.messages)) from error
+        threads = thread_counts(agreement)
+        if threads.open and not open_threads_confirmed:
+            raise WorkflowError(
+                ngettext(
+                    "Es ist noch %(count)d Diskussion offen. Bestätigen Sie, dass Sie "
+                    "trotzdem einreichen wollen.",
+                    "Es sind noch %(count)d Diskussionen offen. Bestätigen Sie, dass Sie "
+                    "trotzdem einreichen wollen.",
+                    threads.open,
+                )
+                % {"count": threads.open}
+            )
 
         snapshot = agreement_snapshot(agreement)
         agreement.content_snapshot = snapshot
@@ -116,7 +137,20 @@ def agreement_submit(
             action=AuditAction.SUBMITTED,
             actor=user,
             meta=meta,
-            details={"content_sha256": agreement.content_sha256, "revision": agreement.revision},
+            details={
+                "content_sha256": agreement.content_sha256,
+                "revision": agreement.revision,
+                # The comments freeze with the text (agreements.negotiation.comments).
+                **(
+                    {
+                        "comment_threads": threads.total,
+                        "open_threads": threads.open,
+                        "open_threads_confirmed": bool(threads.open),
+                    }
+                    if threads.total
+                    else {}
+                ),
+            },
         )
         enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return agreement

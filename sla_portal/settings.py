@@ -120,6 +120,7 @@ INSTALLED_APPS = [
     "agreements.tasks.apps.TaskTableConfig",
     "agreements",
     "agreements.evidence",  # the seal's long-term evidence (archive timestamps), issue 14
+    "agreements.negotiation",  # comments, field history, changes since last read, issue 21
     # django-allauth: log-in, password, single sign-on and second factors. After
     # agreements, whose templates (templates/account, templates/mfa, ...) replace its own.
     "allauth",

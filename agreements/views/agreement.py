@@ -19,6 +19,7 @@ from ..download import signed_pdf_state
 from ..enums import AuditAction, Party
 from ..forms import DeclineForm, ReopenForm
 from ..models import Agreement, AuditEvent, Signature
+from ..negotiation.reading import page_changes
 from ..permissions import (
     Action,
     can_decline,
@@ -56,6 +57,7 @@ def agreement_detail(request, pk: int):
         "trail": _trail_rows(events),
         "chain": audit_verify(agreement, events),
         "pdf_state": signed_pdf_state(agreement),
+        "changed_since": page_changes(request.user, agreement),
     }
     return render(request, "agreements/detail.html", context)
 

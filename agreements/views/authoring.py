@@ -21,6 +21,8 @@ from ..enums import AgreementStatus
 from ..fingerprints import FURTHER_DEFINITIONS
 from ..forms import FurtherDefinitionFormSet, NewAgreementForm, SubmitForm
 from ..models import Agreement, FurtherDefinition
+from ..negotiation.panel import comment_panel
+from ..negotiation.reading import page_changes
 from ..permissions import (
     Action,
     author_organisations,
@@ -137,6 +139,8 @@ def agreement_review(request, agreement):
         "can_submit": can_submit(request.user, agreement),
         "submit_form": SubmitForm(initial={"revision": agreement.revision}),
         **renewal_context(agreement),
+        **comment_panel(request, agreement, wizard.REVIEW.slug),
+        "changed_since": page_changes(request.user, agreement),
     }
     return render(request, "agreements/review.html", context)
 
@@ -235,11 +239,22 @@ def _render_step(request, agreement, step, form, formset=None, conflict=None, st
         "invalid": form.is_bound
         and (bool(form.errors) or (formset is not None and not formset.is_valid())),
     }
+    if agreement is not None:
+        context.update(comment_panel(request, agreement, step.slug))
+        context["history_fields"] = _history_fields(step, form)
     if step.slug == "funnel":
         context["funnel_rows"] = [(form[row.stage.field_name], row) for row in doc.funnel]
     if form.is_bound and context["invalid"]:
         status = 422
     return render(request, "agreements/wizard.html", context, status=status)
+
+
+def _history_fields(step, form) -> list[tuple[str, str]]:
+    """The step's fields, each linked to its history ("Verlauf"), one click from the form."""
+    fields = [(name, form.fields[name].label) for name in form._meta.fields if name in form.fields]
+    if step.slug == "definitionen":
+        fields.append((FURTHER_DEFINITIONS, _("Weitere Definitionen")))
+    return fields
 
 
 @dataclass(frozen=True)

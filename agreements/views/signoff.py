@@ -16,6 +16,7 @@ from ..forms import DeclineForm, ReopenForm, SignForm, SubmitForm
 from ..identity.rules import signing_methods
 from ..identity.signing import passkey_request_options
 from ..models import Agreement
+from ..negotiation.reading import page_changes, shown_frozen_text
 from ..permissions import Action, can_edit, can_sign, get_agreement_for
 from .agreement import load_signatures
 
@@ -32,6 +33,7 @@ def agreement_submit(request, pk: int):
             user=request.user,
             meta=RequestMeta.from_request(request),
             reviewed_revision=form.cleaned_data["revision"] if form.is_valid() else -1,
+            open_threads_confirmed=request.POST.get("confirm_open_threads") == "1",
         )
     except workflow.WorkflowError as error:
         messages.error(request, error.message)
@@ -68,6 +70,23 @@ def agreement_sign(request, pk: int):
         )
         return _render_sign(request, agreement, party, form)
 
+    if not shown_frozen_text(request.user, agreement):
+        # The signer last saw another text than the frozen one and has not been shown
+        # the change: nothing is signed; this page shows it (and so records it as shown).
+        form = SignForm(
+            user=request.user,
+            request=request,
+            methods=methods,
+            initial={
+                "content_sha256": agreement.content_sha256,
+                "typed_name": request.POST.get("typed_name", ""),
+            },
+        )
+        refusal = _(
+            "Die Vereinbarung wurde seit Ihrer letzten Ansicht geändert. Bitte sehen Sie sich "
+            "die Änderungen oben an und unterzeichnen Sie dann."
+        )
+        return _render_sign(request, agreement, party, form, refusal=refusal, status=409)
     form = SignForm(data=request.POST, user=request.user, request=request, methods=methods)
     if not form.is_valid():
         return _render_sign(request, agreement, party, form, status=422)
@@ -192,6 +211,8 @@ def _render_sign(request, agreement, party, form, *, refusal="", status=200):
     context = {
         "agreement": agreement,
         "doc": SlaDocument(agreement, signatures=valid),
+        # Shown above the document; showing it records the frozen text as seen.
+        "changed_since": page_changes(request.user, agreement),
         "party": party,
         "form": form,
         "refusal": refusal,

@@ -1,0 +1,71 @@
+"""The mail to a member named with ``@`` in a comment, sent by a task once it commits.
+
+Through the mail ledger (``agreements.outbox``), keyed by comment and recipient: sent
+once, however often the task runs. In the portal's language, like the workflow's mails.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import translation
+from django.utils.translation import gettext
+from django_tasks import task
+
+from ..mails import agreement_link
+from ..outbox import mail_deliver
+from ..tasks.engine import retried
+from .models import Comment
+from .sections import SECTION_BY_KEY
+
+
+def mention_send(*, comment_id: int, user_id: int) -> bool:
+    """Tell ``user_id`` that comment ``comment_id`` names them; False when not sent now."""
+    comment = (
+        Comment.objects.select_related("thread__agreement__organisation")
+        .filter(pk=comment_id)
+        .first()
+    )
+    recipient = get_user_model().objects.filter(pk=user_id, is_active=True).first()
+    if comment is None or recipient is None or not recipient.email:
+        return False
+    agreement = comment.thread.agreement
+    if not recipient.memberships.filter(organisation_id=agreement.organisation_id).exists():
+        return False  # left the organisation since: they see nothing of it any more
+    section = SECTION_BY_KEY.get(comment.thread.section)
+    with translation.override(settings.LANGUAGE_CODE):
+        subject = gettext("%(name)s hat Sie in einem Kommentar erwähnt") % {
+            "name": comment.author_name
+        }
+        text = render_to_string(
+            "agreements/negotiation/email/mention.txt",
+            {
+                "recipient_name": recipient.get_full_name() or recipient.get_username(),
+                "author_name": comment.author_name,
+                "section": str(section.title) if section else comment.thread.section,
+                "organisation": agreement.organisation.name,
+                "body": comment.body,
+                "link": settings.SLA_SITE_URL
+                + reverse("agreement_history", args=[agreement.pk])
+                + f"#thread-{comment.thread_id}",
+                "agreement_link": agreement_link(agreement),
+            },
+        ).strip()
+        html = render_to_string("agreements/email/message.html", {"text": text, "subject": subject})
+    return mail_deliver(
+        key=f"comment-{comment.pk}.mention.user-{recipient.pk}",
+        agreement_id=agreement.pk,
+        recipient=recipient,
+        subject=subject,
+        text=text + "\n",
+        html=html,
+    )
+
+
+@task(takes_context=True)
+def mention_mail_task(context, *, comment_id: int, user_id: int, attempt: int = 1) -> None:
+    """The mention mail of one comment to one member (``mention_send``)."""
+    with retried(context, attempt=attempt):
+        mention_send(comment_id=comment_id, user_id=user_id)
