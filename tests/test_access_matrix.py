@@ -26,11 +26,13 @@ from allauth.mfa.totp.internal.auth import TOTP
 from django.db import transaction
 from django.test import Client, override_settings
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
+from django.utils import timezone
 
 from agreements.audit import audit_verify
 from agreements.demo import DEMO_PASSWORD, _create_agreement, load_demo
 from agreements.enums import Party, Role
 from agreements.models import Agreement, AuditEvent, Membership, Signature
+from agreements.negotiation.models import Comment, Thread
 from agreements.uploads import framework_document_replace
 from agreements.workflow import agreement_renew
 
@@ -131,6 +133,24 @@ EXPECTED = {
     "agreement_renew": {
         "GET": (LOGIN, 405, 405, 405, 405, 405),
         "POST": (LOGIN, 404, 302, 302, 403, 404),
+    },
+    # Negotiation (issue 21): the history for every member; comments by every member,
+    # refused with a message (302) once the agreement is no draft; only the author edits.
+    "agreement_history": {
+        "GET": (LOGIN, 404, 200, 200, 200, 404),
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "agreement_comment_add": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 302, 404),
+    },
+    "agreement_comment_edit": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 403, 403, 404),  # the comment is marketing's
+    },
+    "agreement_thread_resolve": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 302, 302, 302, 404),
     },
     # Goals (issue 8): only a signed or superseded agreement has them.
     "goals_overview": {
@@ -498,6 +518,15 @@ def _build_world() -> dict:
         "signed",
         "superseded",
     ]
+    for agreement in agreements.values():  # a thread by marketing on each (issue 21)
+        thread = Thread.objects.create(agreement=agreement, section="7", created_at=timezone.now())
+        Comment.objects.create(
+            thread=thread,
+            author=users[Role.MARKETING],
+            author_name="Anna Keller",
+            body="70 SQL pro Quartal?",
+            created_at=timezone.now(),
+        )
     outsider = make_member(make_organisation("Andere AG"), Role.MARKETING, "outsider")
     # The marketing lead's authenticator app: not a passkey, so no one (its owner neither)
     # reaches it through the passkey pages; allauth looks passkeys up by owner and type.
@@ -547,6 +576,12 @@ def url_for(name: str, world, agreement) -> str:
         return reverse(name, args=[objects[name].pk])
     if name in ("agreement_step", "agreement_step_preview"):
         return reverse(name, kwargs={"pk": agreement.pk, "step": "grunddaten"})
+    if name == "agreement_comment_edit":
+        comment = Comment.objects.get(thread__agreement=agreement)
+        return reverse(name, kwargs={"pk": agreement.pk, "comment_id": comment.pk})
+    if name == "agreement_thread_resolve":
+        thread = Thread.objects.get(agreement=agreement)
+        return reverse(name, kwargs={"pk": agreement.pk, "thread_id": thread.pk})
     if name == "account_reset_password_from_key":
         return reverse(name, kwargs={"uidb36": "1", "key": "set-password"})  # a link unknown
     if name == "account_confirm_email":
@@ -586,6 +621,10 @@ def post_data(name: str, user, agreement) -> dict:
             "consent": "on",
             "content_sha256": agreement.content_sha256 or "0" * 64,
         }
+    if name == "agreement_comment_add":
+        return {"section": "7", "body": "Zu hoch?"}
+    if name == "agreement_comment_edit":
+        return {"body": "70 SQL pro Quartal? (korrigiert)"}
     if name in ("agreement_decline", "agreement_reopen"):
         return {"reason": "Die Zahlen stimmen nicht."}
     if name == "agreement_actuals" and agreement.start_date:

@@ -70,9 +70,11 @@ def agreement_sign(request, pk: int):
         )
         return _render_sign(request, agreement, party, form)
 
-    if not shown_frozen_text(request.user, agreement):
+    stale_page = request.POST.get("content_sha256") != agreement.content_sha256
+    if not stale_page and not shown_frozen_text(request.user, agreement):
         # The signer last saw another text than the frozen one and has not been shown
         # the change: nothing is signed; this page shows it (and so records it as shown).
+        # A stale page (another hash) the workflow refuses below, with its own message.
         form = SignForm(
             user=request.user,
             request=request,
