@@ -98,11 +98,15 @@ def snapshot_diff(old: dict, new: dict) -> list[FieldChange]:
     return changes
 
 
-def snapshot_display(field: models.Field, value) -> str:
-    """A snapshot's value shown as ``display_value`` shows the field on an agreement."""
+def snapshot_display(field: models.Field, value, probe: Agreement | None = None) -> str:
+    """A snapshot's value shown as ``display_value`` shows the field on an agreement.
+
+    ``probe``: an unsaved agreement to put the value on, reused by a caller that shows
+    many values (making one costs more than formatting the value).
+    """
     if value is not None and isinstance(field, models.DateField):
         value = datetime.date.fromisoformat(value)
-    probe = Agreement()
+    probe = probe or Agreement()
     setattr(probe, field.attname, value)
     return display_value(probe, field)
 

@@ -30,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (python bench/run.py): find the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import pages, pdf, report, server, setup, tasks
+from bench import history, pages, pdf, report, server, setup, tasks
 from bench.common import BENCH_ROOT, REPO, Sample, bench_environ, django_setup, log
 
 FULL = {
@@ -226,7 +226,9 @@ def main(argv=None) -> int:
         before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
         text = report.with_tasks_section(before, results)
     else:
-        text = report.markdown(results)
+        before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
+        # The history page's section (bench/history.py, run on its own) stays.
+        text = report.markdown(results) + history.kept_section(before)
     options.output.write_text(text, encoding="utf-8")
     written = options.output.resolve()
     shown = written.relative_to(REPO) if written.is_relative_to(REPO) else written

@@ -18,6 +18,7 @@ import datetime
 from dataclasses import dataclass
 
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext
 
 from ..diff import EMPTY, snapshot_display
@@ -63,8 +64,11 @@ def field_label(name: str) -> str:
         return name
 
 
-def display_raw(name: str, raw) -> str:
-    """A stored raw value as the interface shows it: 31.12.2027, 34’000, a choice's label."""
+def display_raw(name: str, raw, probe: Agreement | None = None) -> str:
+    """A stored raw value as the interface shows it: 31.12.2027, 34’000, a choice's label.
+
+    ``probe``: see ``diff.snapshot_display``.
+    """
     if raw in ("", None, []):
         return EMPTY
     if name == FURTHER_DEFINITIONS:
@@ -77,7 +81,7 @@ def display_raw(name: str, raw) -> str:
         return str(raw)
     if isinstance(field, models.ForeignKey):
         return str(raw)
-    return snapshot_display(field, raw)
+    return snapshot_display(field, raw, probe)
 
 
 @dataclass(frozen=True)
@@ -85,6 +89,7 @@ class HistoryRow:
     """One change of one field: who, when, from what to what."""
 
     event: AuditEvent
+    when: str  # the event's time, local, "31.12.2027 14:05"
     step: str
     step_title: str
     field: str
@@ -116,11 +121,14 @@ def history_rows(
     show as a change without values.
     """
     rows = []
+    probe = Agreement()
     for event in events:
         if person is not None and event.actor_id != person:
             continue
         details = event.details or {}
         step = details.get("step", "")
+        # Formatted once per event, not per row: a page may list thousands of changes.
+        when = timezone.localtime(event.created_at).strftime("%d.%m.%Y %H:%M")
         changes = details.get("changes")
         if changes is None:
             changes = [{"field": name} for name in details.get("fields", [])]
@@ -131,12 +139,13 @@ def history_rows(
             rows.append(
                 HistoryRow(
                     event=event,
+                    when=when,
                     step=step,
                     step_title=str(steps.get(step, step)),
                     field=name,
                     label=field_label(name),
-                    old=display_raw(name, change["old"]) if "old" in change else "…",
-                    new=display_raw(name, change["new"]) if "new" in change else "…",
+                    old=display_raw(name, change["old"], probe) if "old" in change else "…",
+                    new=display_raw(name, change["new"], probe) if "new" in change else "…",
                 )
             )
     order = {slug: index for index, slug in enumerate(steps)}
