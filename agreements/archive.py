@@ -35,8 +35,7 @@ from django.utils import timezone
 
 from .audit import RequestMeta, audit_record
 from .enums import AgreementStatus, AuditAction
-from .models import Agreement, Signature
-from .negotiation.comments import thread_counts
+from .models import Agreement, AuditEvent, Signature
 from .pdf import AuditPageData, PdfRenderError, SignatureRow, render_agreement_pdf
 from .seal import SealError, seal_pdf
 from .snapshot import canonical_json
@@ -89,7 +88,13 @@ def signed_render_inputs(agreement: Agreement) -> dict:
     """What the signed PDF is rendered with besides the agreement: its valid signatures
     (the signature block) and the audit page; ``render_agreement_pdf``'s keywords."""
     rows = signature_rows(agreement)
-    threads = thread_counts(agreement)
+    # The comment threads as the submission froze them with the text (its audit event).
+    submitted = (
+        AuditEvent.objects.filter(agreement_id=agreement.pk, action=AuditAction.SUBMITTED)
+        .order_by("-sequence")
+        .values_list("details", flat=True)
+        .first()
+    ) or {}
     audit_page = AuditPageData(
         agreement_id=agreement.pk,
         revision=agreement.revision,
@@ -97,8 +102,8 @@ def signed_render_inputs(agreement: Agreement) -> dict:
         verify_url=verify_url(),
         signatures=rows,
         content_json=canonical_json(agreement.content_snapshot),
-        comment_threads=threads.total,
-        open_threads=threads.open,
+        comment_threads=submitted.get("comment_threads", 0),
+        open_threads=submitted.get("open_threads", 0),
     )
     return {"signatures": rows, "audit_page": audit_page}
 

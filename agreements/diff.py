@@ -6,6 +6,8 @@ lists exactly those that differ, with their values formatted the Swiss way: date
 31.12.2027, numbers 34’000, choices by their label. The review step and the agreement
 page of a renewal show the list. ``snapshot_diff`` does the same for two frozen
 contents (``agreements.snapshot``): what changed since a person last read the SLA.
+``history_value`` and ``value_changes`` are what a wizard save records of each changed
+field in its audit event, the field history of ``agreements.negotiation.history``.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from .document import swiss_date
+from .fingerprints import FURTHER_DEFINITIONS
 from .models import Agreement
 from .numbers import format_integer
 from .snapshot import NON_CONTENT_FIELDS, REPRESENTATIVE_FIELDS
@@ -27,6 +30,7 @@ EMPTY = "–"
 # The framework document counts as one field: its stored file (a random name, shared by
 # a renewal until a new one is uploaded), shown by the name it was uploaded under.
 FRAMEWORK_FIELDS = ("framework_document", "framework_document_name")
+FRAMEWORK_DOCUMENT = "framework_document"
 
 
 @dataclass(frozen=True)
@@ -143,3 +147,30 @@ def display_value(agreement: Agreement, field: models.Field) -> str:
     if isinstance(value, int):
         return format_integer(value)
     return str(value)
+
+
+def history_value(agreement: Agreement, name: str):
+    """Field ``name`` as the field history stores it: JSON, language-neutral (ISO dates,
+    choice keys, a representative's name, the definitions as [term, text] pairs)."""
+    if name == FURTHER_DEFINITIONS:
+        return [[d.term, d.text] for d in agreement.further_definitions.order_by("position", "id")]
+    if name == FRAMEWORK_DOCUMENT:
+        return agreement.framework_document_name or ""
+    field = Agreement._meta.get_field(name)
+    value = getattr(agreement, field.name)
+    if isinstance(field, models.ForeignKey):
+        return (value.get_full_name() or value.get_username()) if value else ""
+    if isinstance(value, datetime.date):
+        return value.isoformat()
+    if value is None:
+        return ""
+    return value
+
+
+def value_changes(before: dict, after: dict) -> list[dict]:
+    """``[{"field", "old", "new"}]`` for each name whose history value differs, in order."""
+    return [
+        {"field": name, "old": before.get(name, ""), "new": after[name]}
+        for name in after
+        if before.get(name, "") != after[name]
+    ]

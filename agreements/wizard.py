@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy as _
 
 from . import forms
 from .audit import RequestMeta, audit_record
+from .diff import FRAMEWORK_DOCUMENT, history_value, value_changes
 from .document import SlaDocument
 from .enums import AgreementStatus, AuditAction, Party
 from .fingerprints import (
@@ -28,7 +29,6 @@ from .fingerprints import (
     stored_value,
 )
 from .models import Agreement, FurtherDefinition
-from .negotiation.history import FRAMEWORK_DOCUMENT, field_changes, raw_value
 from .uploads import framework_document_remove, framework_document_replace
 
 
@@ -267,7 +267,7 @@ def agreement_create(*, organisation, values: dict, user, meta: RequestMeta) -> 
         details={
             "step": STEPS[0].slug,
             "fields": filled,
-            "changes": field_changes({}, {name: raw_value(agreement, name) for name in filled}),
+            "changes": value_changes({}, {name: history_value(agreement, name) for name in filled}),
         },
     )
     return agreement
@@ -331,10 +331,10 @@ def agreement_save_step(
             raise EditConflict(current, conflicts)  # ``current`` as stored: nothing applied
         new_definitions = definitions if FURTHER_DEFINITIONS in written else None
         written = [name for name in written if name != FURTHER_DEFINITIONS]
-        # The values before, for the field history in the audit event (negotiation.history).
-        before = {name: raw_value(current, name) for name in [*written, FRAMEWORK_DOCUMENT]}
+        # The values before, for the field history in the audit event.
+        before = {name: history_value(current, name) for name in [*written, FRAMEWORK_DOCUMENT]}
         if new_definitions is not None:
-            before[FURTHER_DEFINITIONS] = raw_value(current, FURTHER_DEFINITIONS)
+            before[FURTHER_DEFINITIONS] = history_value(current, FURTHER_DEFINITIONS)
         for name in written:
             setattr(current, name, values[name])
 
@@ -368,8 +368,8 @@ def agreement_save_step(
                 "step": step.slug,
                 "revision": current.revision,
                 "fields": written,
-                "changes": field_changes(
-                    before, {name: raw_value(current, name) for name in written}
+                "changes": value_changes(
+                    before, {name: history_value(current, name) for name in written}
                 ),
             },
         )

@@ -2,10 +2,11 @@
 
 One source of truth: each save of a wizard step writes one ``step_saved`` audit event
 (``agreements.wizard.agreement_save_step``) whose details list, per changed field, the
-old and the new value (``changes``). The trail is hash-chained, so the history cannot be
-edited without the chain saying so, and it needs no second table that could disagree
-with the evidence. Values are stored raw and language-neutral (ISO dates, choice keys,
-a representative's name) and formatted the Swiss way when shown.
+old and the new value (``changes``, made by ``diff.value_changes``). The trail is
+hash-chained, so the history cannot be edited without the chain saying so, and it needs
+no second table that could disagree with the evidence. Values are stored raw and
+language-neutral (ISO dates, choice keys, a representative's name) and formatted the
+Swiss way when shown.
 
 Why not django-simple-history: it would copy the whole agreement row (a hundred
 columns) on every save into a table beside the trail, unchained, and the "who changed
@@ -14,45 +15,16 @@ what" would then exist twice.
 
 from __future__ import annotations
 
-import datetime
 from dataclasses import dataclass
 
 from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext
 
-from ..diff import EMPTY, snapshot_display
+from ..diff import EMPTY, FRAMEWORK_DOCUMENT, snapshot_display
 from ..enums import AuditAction
 from ..fingerprints import FURTHER_DEFINITIONS
 from ..models import Agreement, AuditEvent
-
-FRAMEWORK_DOCUMENT = "framework_document"
-
-
-def raw_value(agreement: Agreement, name: str):
-    """The value of field ``name`` as the history stores it (JSON, language-neutral)."""
-    if name == FURTHER_DEFINITIONS:
-        return [[d.term, d.text] for d in agreement.further_definitions.order_by("position", "id")]
-    if name == FRAMEWORK_DOCUMENT:
-        return agreement.framework_document_name or ""
-    field = Agreement._meta.get_field(name)
-    value = getattr(agreement, field.name)
-    if isinstance(field, models.ForeignKey):
-        return (value.get_full_name() or value.get_username()) if value else ""
-    if isinstance(value, datetime.date):
-        return value.isoformat()
-    if value is None:
-        return ""
-    return value
-
-
-def field_changes(before: dict, after: dict) -> list[dict]:
-    """``[{"field", "old", "new"}]`` for each name whose raw value differs, in order."""
-    return [
-        {"field": name, "old": before.get(name, ""), "new": after[name]}
-        for name in after
-        if before.get(name, "") != after[name]
-    ]
 
 
 def field_label(name: str) -> str:
