@@ -17,6 +17,7 @@ from agreements.models import Agreement, AuditEvent, Signature
 from agreements.negotiation.comments import EDIT_WINDOW, thread_open
 from agreements.negotiation.models import COMMENT_MAX_LENGTH, Comment, Thread
 from agreements.negotiation.sections import SECTIONS
+from agreements.pdf import render_agreement_pdf
 from agreements.workflow import agreement_renew, agreement_submit
 from tests.factories import (
     make_member,
@@ -25,6 +26,7 @@ from tests.factories import (
     sign_agreement,
     submit_agreement,
 )
+from tests.test_pdf import body_text, pages
 
 
 def fresh(agreement) -> Agreement:
@@ -410,7 +412,9 @@ def test_submitting_with_open_threads_asks_first_and_the_trail_records_it(client
 def test_the_signed_pdf_says_how_many_threads_and_whether_all_were_resolved(demo_agreement):
     people = users(demo_agreement)
     for section in ("6", "7"):
-        thread_open(agreement=demo_agreement, section=section, user=people[Role.SALES], body="?")
+        thread_open(
+            agreement=demo_agreement, section=section, user=people[Role.SALES], body="Zu hoch?"
+        )
     Thread.objects.filter(section="6").update(resolved_at=timezone.now())
     agreement_submit(
         agreement=demo_agreement,
@@ -421,9 +425,14 @@ def test_the_signed_pdf_says_how_many_threads_and_whether_all_were_resolved(demo
     for party in Party:
         sign_agreement(demo_agreement, party)
 
-    audit_page = signed_render_inputs(fresh(demo_agreement))["audit_page"]
+    signed = fresh(demo_agreement)
+    inputs = signed_render_inputs(signed)
+    pdf = render_agreement_pdf(signed, **inputs)
 
-    assert (audit_page.comment_threads, audit_page.open_threads) == (2, 1)
+    assert (inputs["audit_page"].comment_threads, inputs["audit_page"].open_threads) == (2, 1)
+    audit_page = pages(pdf)[-1]
+    assert "Diskussionen im Entwurf 2, davon 1 nicht erledigt" in " ".join(audit_page.split())
+    assert "Zu hoch?" not in body_text(pdf)  # their content stays in the portal
 
 
 # --- Renewal --------------------------------------------------------------------------------
