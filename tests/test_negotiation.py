@@ -92,6 +92,28 @@ def test_sales_comments_on_section_7_and_sees_it_beside_the_goals_step(client, d
     assert "70 SQL pro Quartal?" not in other_step
 
 
+def test_a_comment_is_plain_text_everywhere(client, demo_agreement):
+    login(client, "sales")
+    comment(client, demo_agreement, "7", '<script>alert("x")</script> @anna.keller')
+
+    pages = [
+        client.get(step_url(demo_agreement, "pruefen")).text,
+        client.get(reverse("agreement_history", args=[demo_agreement.pk])).text,
+    ]
+
+    for page in pages:
+        assert "<script>alert" not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
+
+
+def test_a_comment_form_goes_back_only_to_a_page_of_the_portal(client, demo_agreement):
+    login(client, "sales")
+
+    response = comment(client, demo_agreement, "7", "Frage", next_url="//evil.example/")
+
+    assert response["Location"] == reverse("agreement_history", args=[demo_agreement.pk])
+
+
 def test_reply_resolve_and_reopen(client, demo_agreement):
     people = users(demo_agreement)
     thread = thread_open(
