@@ -137,12 +137,16 @@ def test_reply_resolve_and_reopen(client, demo_agreement):
     assert not Thread.objects.get(pk=thread.pk).is_resolved
 
 
-def test_management_comments_too(client, demo_agreement):
+def test_management_comments_on_the_agreement_page(client, demo_agreement):
     login(client, "management")
+    detail = reverse("agreement_detail", args=[demo_agreement.pk])
+    page = client.get(detail).text
 
-    comment(client, demo_agreement, "appendix", "Woher kommen die 34’000 Visits?")
+    comment(client, demo_agreement, "appendix", "Woher kommen die 34’000 Visits?", next_url=detail)
 
+    assert 'id="new-thread"' in page
     assert Comment.objects.get().author_name == "Claudia Meier"
+    assert "Woher kommen die 34’000 Visits?" in client.get(detail).text
 
 
 def test_own_comment_is_editable_for_15_minutes_only(client, demo_agreement):

@@ -19,6 +19,7 @@ from ..download import signed_pdf_state
 from ..enums import AuditAction, Party
 from ..forms import DeclineForm, ReopenForm
 from ..models import Agreement, AuditEvent, Signature
+from ..negotiation.panel import comment_panel
 from ..negotiation.reading import page_changes
 from ..permissions import (
     Action,
@@ -58,6 +59,8 @@ def agreement_detail(request, pk: int):
         "chain": audit_verify(agreement, events),
         "pdf_state": signed_pdf_state(agreement),
         "changed_since": page_changes(request.user, agreement),
+        # All threads; management, who has no wizard, comments here.
+        **comment_panel(request, agreement, wizard.REVIEW.slug),
     }
     return render(request, "agreements/detail.html", context)
 
