@@ -58,8 +58,7 @@ def comment_panel(request, agreement, step_slug: str) -> dict:
         "open_threads": [t for t in threads if not t.is_resolved and t.section in keys],
         "can_comment": agreement.status == AgreementStatus.DRAFT,
         "thread_form": ThreadForm(
-            initial={"section": sections[0].key if sections else "", "body": kept},
-            prefix=None,
+            initial={"section": sections[0].key if sections else "", "body": kept}
         ),
         "section_choices": [(s.key, s.title) for s in sections],
         "comments_next": request.get_full_path(),

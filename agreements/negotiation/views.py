@@ -17,7 +17,6 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST, require_safe
 
 from .. import wizard
-from ..models import Agreement
 from ..permissions import Action, get_agreement_for
 from . import comments
 from .forms import CommentForm, ThreadForm
@@ -53,9 +52,7 @@ def agreement_history(request, pk: int):
         "field": field,
         "field_label": rows[0].label if field and rows else field,
         "threads": threads_of(agreement),
-        "predecessor": Agreement.objects.filter(pk=agreement.renews_id).only("pk").first()
-        if agreement.renews_id
-        else None,
+        "predecessor_id": agreement.renews_id,
     }
     return render(request, "agreements/negotiation/history.html", context)
 

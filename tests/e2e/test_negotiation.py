@@ -63,7 +63,6 @@ def test_a_figure_is_negotiated_in_comments_and_signed(
     # Sales sees who changed the figure in the history, one click from the field.
     login("sales")
     page.goto(f"{base}bearbeiten/ziele/")
-    page.locator("#field-history summary").click()
     page.locator('[data-history-field="sql_target"]').click()
     row = page.locator('#history tr[data-field="sql_target"]').last
     expect(row).to_contain_text("Anna Keller")
