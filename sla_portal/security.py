@@ -1,30 +1,35 @@
-"""Who is knocking: the client's address as the log-in throttle (django-axes) sees it.
+"""django-axes' hooks: the name a log-in attempt counts under, the lockout page, and a
+handler whose success resets only its own user name's failures.
 
-Behind the reverse proxy every request reaches gunicorn from 127.0.0.1, so throttling by
-REMOTE_ADDR would lock out the whole company at once. The proxy appends the address it
-saw to X-Forwarded-For; entries further left were written by the client and may be lies.
+The client's address comes from ``agreements.identity.client.client_ip``, as for
+signatures and audit events.
 """
 
+from axes.handlers.database import AxesDatabaseHandler
+from axes.helpers import get_client_username
+from axes.models import AccessAttempt
 from django.conf import settings
 from django.http import HttpRequest
 from django.shortcuts import render
 
 
-def client_ip(request: HttpRequest) -> str:
-    """Return the client's address: the one our own proxies recorded, never a client's claim.
+class AxesHandler(AxesDatabaseHandler):
+    """django-axes' database handler, whose successful log-in resets only its own name.
 
-    With ``SLA_TRUSTED_PROXIES = n`` the n-th entry from the right of X-Forwarded-For is
-    the address the outermost trusted proxy saw; with 0, or too few entries, REMOTE_ADDR.
+    axes' own reset deletes every attempt that matches *any* lockout parameter, the
+    address included: one correct log-in to an account of one's own wiped the failures
+    of every other user name tried from that address (9 wrong passwords for "sales", a
+    log-in as oneself, repeat: no lockout ever). Here a success clears the failures
+    counted under the user name that succeeded, from any address, and nothing else:
+    the address keeps counting the others.
     """
-    proxies = settings.SLA_TRUSTED_PROXIES
-    forwarded = [
-        entry.strip()
-        for entry in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",")
-        if entry.strip()
-    ]
-    if proxies > 0 and len(forwarded) >= proxies:
-        return forwarded[-proxies]
-    return request.META.get("REMOTE_ADDR", "")
+
+    def reset_user_attempts(self, request: HttpRequest, credentials: dict | None = None) -> int:
+        username = get_client_username(request, credentials)
+        if not username:
+            return 0
+        count, _ = AccessAttempt.objects.filter(username=username).delete()
+        return count
 
 
 def attempted_username(request: HttpRequest, credentials: dict | None = None) -> str:

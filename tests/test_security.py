@@ -91,6 +91,22 @@ def test_a_successful_log_in_clears_the_failures(db, client, throttle):
     assert is_logged_in(client)
 
 
+def test_a_log_in_to_ones_own_account_does_not_clear_another_names_failures(db, client, throttle):
+    # The attack of issue 12: guess another's password just under the limit, log in to
+    # one's own account to clear the address's count, and repeat.
+    make_user("sales", password="geheim-und-lang-2026")
+    make_user("eve", password="eves-eigenes-passwort")
+    guesses = []
+    for _round in range(3):
+        for _ in range(throttle - 1):
+            guesses.append(log_in(client, "sales", "geraten").status_code)
+        log_in(client, "eve", "eves-eigenes-passwort")
+        client.post(reverse("account_logout"))
+
+    assert 429 in guesses  # locked out in the second round, not after 3 rounds of guessing
+    assert guesses.index(429) == throttle - 1
+
+
 def test_the_lockout_ends_after_the_cool_off(db, client, throttle, settings):
     make_user("dario", password="richtig-und-lang-2026")
     for _ in range(throttle):
