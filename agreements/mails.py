@@ -59,7 +59,12 @@ def send_for_event(event_id: int) -> None:
                 key=key,
             )
         case AuditAction.COMPLETED:
-            send_completed(agreement_id=event.agreement_id, audit_head=event.hash, key=key)
+            send_completed(
+                agreement_id=event.agreement_id,
+                audit_head=event.hash,
+                audit_head_sequence=event.sequence,
+                key=key,
+            )
         case AuditAction.RENEWED:
             send_renewed(agreement_id=details["successor_id"], actor_id=event.actor_id, key=key)
         case _:
@@ -121,8 +126,14 @@ def send_reopened(
         )
 
 
-def send_completed(*, agreement_id: int, audit_head: str, key: str) -> None:
-    """ "Unterzeichnet" to everyone involved and the organisation's management."""
+def send_completed(
+    *, agreement_id: int, audit_head: str, audit_head_sequence: int, key: str
+) -> None:
+    """ "Unterzeichnet" to everyone involved and the organisation's management.
+
+    The mail carries the trail's head at completion (the last event's number and hash):
+    a copy outside the database that a trail shortened or rewritten later does not match.
+    """
     agreement = _agreement(agreement_id)
     management = get_user_model().objects.filter(
         memberships__organisation_id=agreement.organisation_id,
@@ -138,6 +149,7 @@ def send_completed(*, agreement_id: int, audit_head: str, key: str) -> None:
             signatures=_signature_lines(agreement.signatures.valid().values_list("pk", flat=True)),
             content_sha256=agreement.content_sha256,
             audit_head=audit_head,
+            audit_head_sequence=audit_head_sequence,
         )
 
 

@@ -40,6 +40,9 @@ NON_CONTENT_FIELDS = frozenset(
         "signed_pdf",
         "signed_pdf_sha256",
         "signed_pdf_stored_at",
+        # The audit trail's head (agreements.audit), moved by every event.
+        "audit_head_sequence",
+        "audit_head_hash",
     }
 )
 REPRESENTATIVE_FIELDS = ("marketing_representative", "sales_representative")
@@ -60,8 +63,12 @@ def sha256_hex(text: str) -> str:
     return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
-def agreement_snapshot(agreement) -> dict:
-    """Every content field of ``agreement`` as JSON-ready values (dates as ISO strings)."""
+def agreement_snapshot(agreement, *, framework_document_sha256: str | None = None) -> dict:
+    """Every content field of ``agreement`` as JSON-ready values (dates as ISO strings).
+
+    ``framework_document_sha256``: the file's hash when the caller has it (or does not
+    want the file read); by default the file is read and hashed.
+    """
     snapshot: dict = {"snapshot_version": SNAPSHOT_VERSION}
     for field in type(agreement)._meta.concrete_fields:
         if field.name in NON_CONTENT_FIELDS:
@@ -74,7 +81,11 @@ def agreement_snapshot(agreement) -> dict:
             continue
         snapshot[field.name] = _plain(getattr(agreement, field.attname))
     snapshot["organisation"] = agreement.organisation.name
-    snapshot["framework_document_sha256"] = _file_sha256(agreement.framework_document)
+    snapshot["framework_document_sha256"] = (
+        _file_sha256(agreement.framework_document)
+        if framework_document_sha256 is None
+        else framework_document_sha256
+    )
     snapshot["further_definitions"] = [
         {"position": d.position, "term": d.term, "text": d.text}
         for d in agreement.further_definitions.order_by("position", "id")
@@ -117,3 +128,37 @@ def _json_default(value):
     if isinstance(value, datetime.datetime | datetime.date):
         return value.isoformat()
     raise TypeError(f"{type(value).__name__} is not part of a canonical snapshot")
+
+
+# What may change outside the agreement after submission without changing what was
+# agreed: the organisation's name and a representative's name (staff correct them in
+# the admin). The representatives' ids stay compared.
+OUTSIDE_NAMES = ("organisation",)
+
+
+def content_changes(agreement, *, read_file: bool = True) -> list[str]:
+    """The content fields whose live value differs from the frozen snapshot ([] if none).
+
+    Catches a frozen agreement's text changed past every guard (raw SQL with the
+    triggers off, or SQLite). ``read_file=False`` trusts the framework document's hash
+    in the snapshot instead of reading the file: the agreement page's quick check; the
+    full one is ``verify_audit``'s.
+    """
+    frozen = agreement.content_snapshot
+    if frozen is None:
+        return []
+    live = agreement_snapshot(
+        agreement,
+        framework_document_sha256=None if read_file else frozen.get("framework_document_sha256"),
+    )
+    changed = []
+    for key in sorted(set(frozen) | set(live)):
+        if key in OUTSIDE_NAMES:
+            continue
+        before, after = frozen.get(key), live.get(key)
+        if key in REPRESENTATIVE_FIELDS:
+            before = before and before.get("id")
+            after = after and after.get("id")
+        if before != after:
+            changed.append(key)
+    return changed

@@ -165,6 +165,7 @@ def agreement_sign(
     content_sha256: str,
     meta: RequestMeta,
     method: SigningMethod = SigningMethod.PASSWORD,
+    consent: str = "",
 ) -> Signature:
     """Sign for ``party`` as its named representative; the second signature completes.
 
@@ -173,8 +174,9 @@ def agreement_sign(
     ``typed_name`` must be the signer's full name as the document prints it. Confirming
     the signer's factor and the consent are the form's job before it calls this;
     ``method`` says which factor it checked, and must be one the organisation accepts
-    (a second factor where it requires one). The returned signature's ``agreement``
-    shows whether this signature completed it (status SIGNED).
+    (a second factor where it requires one). ``consent`` is the declaration the signer
+    ticked, in the words the page showed; the ``signed`` event keeps it. The returned
+    signature's ``agreement`` shows whether this signature completed it (status SIGNED).
     """
     party = Party(party)
     with transaction.atomic():
@@ -243,12 +245,17 @@ def agreement_sign(
             action=AuditAction.SIGNED,
             actor=user,
             meta=meta,
+            # Everything the signature row holds, so ``audit_verify`` can hold the row
+            # against it (the address and the browser are the event's own columns).
             details={
                 "signature_id": signature.pk,
                 "party": party.value,
+                "user_id": user.pk,
                 "typed_name": signature.typed_name,
+                "signed_at": signature.signed_at,
                 "content_sha256": signature.content_sha256,
                 "method": SigningMethod(method).value,
+                "consent": str(consent),
             },
         )
         signed_parties = set(agreement.signatures.valid().values_list("party", flat=True))

@@ -345,14 +345,18 @@ AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_FAILURE_LIMIT = env_int("SLA_LOGIN_FAILURE_LIMIT", 10)
 AXES_COOLOFF_TIME = timedelta(minutes=env_int("SLA_LOGIN_COOLOFF_MINUTES", 15))
 AXES_RESET_ON_SUCCESS = True
+# ...but only the failures of the user name that succeeded, not those of other names
+# tried from the same address (sla_portal.security.AxesHandler).
+AXES_HANDLER = "sla_portal.security.AxesHandler"
 AXES_LOCKOUT_CALLABLE = "sla_portal.security.lockout_response"
 # A failed attempt during the lockout does not prolong it: otherwise anyone could keep an
 # account locked for good by trying it every few minutes.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 # Behind the reverse proxy every request comes from 127.0.0.1: the client's address is the
-# one the proxy appended to X-Forwarded-For (sla_portal.security.client_ip).
+# one the proxy appended to X-Forwarded-For (agreements.identity.client.client_ip, which
+# signatures and audit events read as well).
 SLA_TRUSTED_PROXIES = env_int("DJANGO_TRUSTED_PROXIES", 0 if DEBUG else 1)
-AXES_CLIENT_IP_CALLABLE = "sla_portal.security.client_ip"
+AXES_CLIENT_IP_CALLABLE = "agreements.identity.client.client_ip"
 # The name a failure is counted under: what was typed in the log-in form (user name or
 # e-mail address), in lower case, as allauth finds the account regardless of case.
 AXES_USERNAME_CALLABLE = "sla_portal.security.attempted_username"

@@ -1,11 +1,27 @@
 import shutil
 
 import pytest
+from django.db.backends.signals import connection_created
 from django.utils import translation
 
 from agreements.demo import load_demo, signed_demo_agreement
 from agreements.seal import seal_certificate_create
 from tests.timestamp_authority import LocalTimestampAuthority
+
+
+def allow_truncate(sender, connection, **kwargs):
+    """Let Django's flush between transactional tests empty the kept tables (PostgreSQL).
+
+    Migration 0011's triggers refuse TRUNCATE of agreements, signatures and the audit
+    trail unless the session sets ``sla.allow_truncate``; the test that proves the
+    refusal switches it off for its transaction.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SET sla.allow_truncate = 'on'")
+
+
+connection_created.connect(allow_truncate)
 
 
 @pytest.fixture(autouse=True)

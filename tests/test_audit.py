@@ -1,5 +1,7 @@
 """The hash-chained audit trail: recorded in order, verified, and tampering detected."""
 
+import datetime
+
 import pytest
 from django.db import transaction
 from django.db.transaction import TransactionManagementError
@@ -10,11 +12,12 @@ from agreements.audit import (
     RequestMeta,
     audit_record,
     audit_verify,
+    audit_verify_head,
     event_hash,
 )
 from agreements.enums import AuditAction, Party
 from agreements.management.commands.verify_audit import Command as VerifyAudit
-from agreements.models import Agreement, AuditEvent
+from agreements.models import Agreement, AuditEvent, Signature
 from tests.factories import (
     make_agreement,
     make_request_meta,
@@ -216,26 +219,168 @@ def test_a_deleted_row_is_detected(demo_agreement, capsys, sequence):
     assert run_verify_audit(capsys)[0] == 1
 
 
-def test_a_deleted_last_row_is_detected_by_the_agreements_state(demo_agreement, capsys):
+def test_a_deleted_last_row_is_detected_by_the_head(demo_agreement, capsys):
     agreement = signed(demo_agreement)
     tamper_delete(events(agreement).filter(action=AuditAction.COMPLETED))
 
     report = audit_verify(agreement)
 
     assert (report.intact, report.broken_sequence) == (False, 4)
-    assert "Abschluss" in report.message
+    assert "die letzten wurden gelöscht" in report.message
     assert run_verify_audit(capsys)[0] == 1
+
+
+def move_head_back(agreement, to: int) -> None:
+    """What an attacker who also knows about the head does: set it to the new end."""
+    last = events(agreement).get(sequence=to)
+    tamper(
+        Agreement.objects.filter(pk=agreement.pk),
+        audit_head_sequence=to,
+        audit_head_hash=last.hash,
+    )
+
+
+def test_a_deleted_last_row_with_the_head_moved_back_is_detected_by_the_state(demo_agreement):
+    agreement = signed(demo_agreement)
+    tamper_delete(events(agreement).filter(action=AuditAction.COMPLETED))
+    move_head_back(agreement, 3)
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, 4)
+    assert "Abschluss" in report.message
 
 
 def test_a_deleted_signature_event_is_detected(demo_agreement):
     submit_agreement(demo_agreement)
     sign_agreement(demo_agreement, Party.SALES)
     tamper_delete(events(demo_agreement).filter(action=AuditAction.SIGNED))
+    move_head_back(demo_agreement, 1)
 
     report = audit_verify(demo_agreement)
 
     assert not report.intact
     assert "Unterschrift für Sales" in report.message
+
+
+def test_downloads_deleted_at_the_end_are_detected(signed_demo, capsys):
+    # Deleting the last events leaves a chain that is intact link by link, and a state
+    # that needs none of them: only the head tells.
+    with transaction.atomic():
+        for _ in range(3):
+            audit_record(
+                agreement=signed_demo,
+                action=AuditAction.PDF_DOWNLOADED,
+                actor=signed_demo.marketing_representative,
+                meta=make_request_meta(),
+            )
+    head = Agreement.objects.get(pk=signed_demo.pk).audit_head_sequence
+    tamper_delete(events(signed_demo).filter(sequence__gt=head - 3))
+
+    report = audit_verify(signed_demo)
+
+    assert (report.intact, report.broken_sequence) == (False, head - 2)
+    status, output = run_verify_audit(capsys)
+    assert status == 1
+    assert f"broken at event {head - 2}" in output
+
+
+def test_every_event_moves_the_head_on_the_agreement(demo_agreement):
+    agreement = signed(demo_agreement)
+
+    stored = Agreement.objects.get(pk=agreement.pk)
+
+    last = events(agreement).last()
+    assert (stored.audit_head_sequence, stored.audit_head_hash) == (last.sequence, last.hash)
+
+
+# What the triggers cannot stop: raw SQL past them (the tables' owner) or on SQLite
+
+
+@pytest.mark.parametrize(
+    "change",
+    [
+        {"sql_target": 1},
+        {"marketing_deputy": "Jemand anderes"},
+        {"reporting_channel_other": "anderes Tool"},
+    ],
+    ids=["figure", "text", "choice-text"],
+)
+def test_a_signed_agreements_changed_content_is_detected(demo_agreement, capsys, change):
+    agreement = signed(demo_agreement)
+    tamper(Agreement.objects.filter(pk=agreement.pk), **change)
+
+    report = audit_verify(agreement)
+
+    assert not report.intact
+    assert "Der Inhalt wurde nach dem Einreichen verändert" in report.message
+    assert next(iter(change)) in report.message
+    assert run_verify_audit(capsys)[0] == 1
+
+
+def test_a_changed_further_definition_is_detected(demo_agreement):
+    agreement = signed(demo_agreement)
+    tamper(agreement.further_definitions.all(), text="etwas anderes")
+
+    report = audit_verify(agreement)
+
+    assert not report.intact
+    assert "further_definitions" in report.message
+
+
+def test_a_renamed_organisation_is_not_a_changed_agreement(demo_agreement):
+    # Staff may correct names in the admin; what the parties agreed to stays the same.
+    agreement = signed(demo_agreement)
+    agreement.organisation.name = "Muster Holding AG"
+    agreement.organisation.save()
+
+    assert audit_verify(agreement).intact
+
+
+@pytest.mark.parametrize(
+    "field",
+    ["typed_name", "user", "signed_at", "ip_address", "content_sha256"],
+)
+def test_a_changed_signature_is_detected(demo_agreement, capsys, field):
+    agreement = signed(demo_agreement)
+    signature = Signature.objects.get(agreement=agreement, party=Party.SALES)
+    changes = {
+        "typed_name": "Jemand Anderes",
+        "user": agreement.marketing_representative,
+        "signed_at": signature.signed_at - datetime.timedelta(days=3),
+        "ip_address": "192.0.2.200",
+        "content_sha256": "0" * 64,
+    }
+
+    tamper(Signature.objects.filter(pk=signature.pk), **{field: changes[field]})
+
+    report = audit_verify(agreement)
+    assert not report.intact
+    assert "Die Unterschrift für Sales stimmt nicht mit dem Protokoll überein" in report.message
+    assert run_verify_audit(capsys)[0] == 1
+
+
+def test_the_signed_event_holds_what_the_signature_row_holds(demo_agreement):
+    agreement = signed(demo_agreement)
+    signature = Signature.objects.get(agreement=agreement, party=Party.MARKETING)
+
+    event = events(agreement).get(action=AuditAction.SIGNED, details__party="marketing")
+
+    assert event.details["user_id"] == signature.user_id
+    assert event.details["typed_name"] == signature.typed_name
+    assert datetime.datetime.fromisoformat(event.details["signed_at"]) == signature.signed_at
+    assert event.ip_address == signature.ip_address
+
+
+def test_the_page_check_finds_changed_content_and_signatures(demo_agreement):
+    agreement = signed(demo_agreement)
+    assert audit_verify_head(agreement).intact
+    tamper(Agreement.objects.filter(pk=agreement.pk), sql_target=1)
+
+    assert "verändert" in audit_verify_head(agreement).message
+    tamper(Agreement.objects.filter(pk=agreement.pk), sql_target=agreement.sql_target)
+    tamper(Signature.objects.filter(agreement=agreement), ip_address="192.0.2.7")
+    assert "stimmt nicht mit dem Protokoll überein" in audit_verify_head(agreement).message
 
 
 def test_reordered_rows_are_detected(demo_agreement):

@@ -292,3 +292,39 @@ def test_deleting_a_user_keeps_the_trail(triggers, agreements):
 
     assert AuditEvent.objects.get(pk=event.pk).actor_name == event.actor_name
     assert audit_verify(agreements["signed"]).intact
+
+
+@postgresql_only
+@pytest.mark.parametrize(
+    "table",
+    [
+        "agreements_auditevent",
+        "agreements_signature",
+        "agreements_furtherdefinition",
+        "agreements_agreement",
+    ],
+)
+def test_raw_sql_cannot_truncate_the_kept_tables(triggers, agreements, table):
+    # Row triggers never see TRUNCATE; migration 0011's statement triggers do. The test
+    # suite allows it for Django's flush between tests (conftest): not here.
+    with connection.cursor() as cursor:
+        cursor.execute("SET LOCAL sla.allow_truncate = 'off'")
+        # The test's own deferred foreign-key checks would block TRUNCATE otherwise.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+
+    with pytest.raises(IntegrityError, match="cannot be truncated"):
+        raw(f"TRUNCATE {table} CASCADE")
+
+    assert AuditEvent.objects.filter(agreement=agreements["signed"]).exists()
+    assert audit_verify(agreements["signed"]).intact
+
+
+@postgresql_only
+def test_raw_sql_cannot_move_the_audit_head_back(triggers, agreements):
+    agreement = agreements["signed"]
+
+    with pytest.raises(IntegrityError, match="audit head cannot move back"):
+        raw(
+            "UPDATE agreements_agreement SET audit_head_sequence = 1 WHERE id = %s",
+            agreement.pk,
+        )

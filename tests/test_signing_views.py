@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from agreements.audit import audit_record
+from agreements.audit import audit_record, audit_verify
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.models import Agreement, AuditEvent, Signature
 from tests.factories import (
@@ -23,6 +23,7 @@ from tests.factories import (
     sign_agreement,
     submit_agreement,
     tamper,
+    tamper_delete,
 )
 
 BROWSER = "Mozilla/5.0 (iPhone; CPU iPhone OS 18_0 like Mac OS X) Mobile/15E148"
@@ -247,12 +248,33 @@ def test_signing_records_the_signature_and_waits_for_the_other_party(client, sub
     assert signature.ip_address == "198.51.100.23"
     assert signature.user_agent == BROWSER
     assert signature.content_sha256 == submitted.content_sha256
+    # The event keeps the declaration the signer ticked, in the words the page showed.
+    event = AuditEvent.objects.get(agreement=submitted, action=AuditAction.SIGNED)
+    assert event.details["consent"] == CONSENT
     assert fresh(submitted).status == AgreementStatus.AWAITING_SIGNATURES
     assert "Sie haben für Marketing unterzeichnet" in response.text
     assert "Unterschrift ausstehend" in response.text  # Sales still awaited
     # Signed once: no second "Unterzeichnen" for marketing, who may still decline.
     assert url("agreement_sign", submitted) not in response.text
     assert "Ablehnen" in response.text
+
+
+def test_behind_the_proxy_the_signature_records_the_clients_address(client, submitted, settings):
+    # nginx in front, as in the README: every request comes from 127.0.0.1, and the
+    # proxy appends the address it saw to whatever X-Forwarded-For the client sent.
+    settings.SLA_TRUSTED_PROXIES = 1
+    login(client, "marketing")
+
+    client.post(
+        url("agreement_sign", submitted),
+        sign_data(submitted),
+        REMOTE_ADDR="127.0.0.1",
+        HTTP_X_FORWARDED_FOR="10.9.9.9, 203.0.113.7",  # the left entry is the client's claim
+    )
+
+    signature = Signature.objects.get(agreement=submitted)
+    event = AuditEvent.objects.get(agreement=submitted, action=AuditAction.SIGNED)
+    assert signature.ip_address == event.ip_address == "203.0.113.7"
 
 
 def test_the_second_signature_completes_the_agreement(client, submitted):
@@ -508,7 +530,9 @@ def test_older_downloads_are_one_line_of_the_trail_and_still_verified(client, su
     assert f"Das Audit-Protokoll ist intakt ({total} Ereignisse)" in text
 
 
-def test_a_tampered_hidden_download_is_still_reported(client, submitted):
+def test_a_tampered_hidden_download_is_left_to_verify_audit(client, submitted, capsys):
+    # The page checks the trail's head, the rows it shows and the state, in a time that
+    # does not grow with the downloads; the walk over all of them is verify_audit's.
     sign_agreement(submitted, Party.MARKETING)
     record_downloads(submitted, 15)
     first_download = (
@@ -521,8 +545,34 @@ def test_a_tampered_hidden_download_is_still_reported(client, submitted):
 
     text = client.get(url("agreement_detail", submitted)).text
 
-    assert f"Prüfprotokoll beschädigt ab Eintrag {first_download.sequence}" in text
-    assert 'class="audit-hidden table-danger"' in text
+    assert "die regelmässige Prüfung des ganzen Protokolls umfasst sie" in text
+    report = audit_verify(Agreement.objects.get(pk=submitted.pk))
+    assert (report.intact, report.broken_sequence) == (False, first_download.sequence)
+
+
+def test_a_tampered_shown_download_is_reported_on_the_page(client, submitted):
+    sign_agreement(submitted, Party.MARKETING)
+    record_downloads(submitted, 15)
+    last_download = AuditEvent.objects.filter(agreement=submitted).order_by("sequence").last()
+    tamper(AuditEvent.objects.filter(pk=last_download.pk), ip_address="192.0.2.99")
+    login(client, "marketing")
+
+    text = client.get(url("agreement_detail", submitted)).text
+
+    assert f"Prüfprotokoll beschädigt ab Eintrag {last_download.sequence}" in text
+
+
+def test_downloads_deleted_at_the_end_of_the_trail_are_reported_on_the_page(client, submitted):
+    sign_agreement(submitted, Party.MARKETING)
+    record_downloads(submitted, 3)
+    head = Agreement.objects.get(pk=submitted.pk).audit_head_sequence
+    tamper_delete(AuditEvent.objects.filter(agreement=submitted, sequence__gt=head - 2))
+    login(client, "marketing")
+
+    text = client.get(url("agreement_detail", submitted)).text
+
+    assert f"Prüfprotokoll beschädigt ab Eintrag {head - 1}" in text
+    assert "die letzten wurden gelöscht" in text
 
 
 def test_a_draft_without_history_shows_no_sign_off_panel(client, db):

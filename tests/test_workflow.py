@@ -222,7 +222,8 @@ def test_the_second_signature_completes_the_agreement_in_either_order(
     assert message.subject.startswith("Unterzeichnet: SLA Muster AG")
     assert "Marketing: Anna Keller, unterzeichnet am" in message.body
     assert "Sales: Marco Brunner, unterzeichnet am" in message.body
-    assert completed.hash in message.body  # the trail's head, kept outside the database
+    # The trail's head, kept outside the database: the last event's number and hash.
+    assert f"(Ereignis Nr. {completed.sequence}): {completed.hash}" in message.body
     assert f"{SITE}/agreements/{agreement.pk}/" in message.body
 
 

@@ -333,6 +333,15 @@ class Agreement(models.Model):
         _("PDF abgelegt am"), null=True, blank=True, editable=False
     )
 
+    # The head of the audit trail (agreements.audit): number and hash of its last event,
+    # written with every event. A trail cut short at its end no longer reaches it.
+    audit_head_sequence = models.PositiveIntegerField(
+        _("Letztes Audit-Ereignis"), default=0, editable=False
+    )
+    audit_head_hash = models.CharField(
+        _("Hash des letzten Audit-Ereignisses"), max_length=64, blank=True, editable=False
+    )
+
     objects = AgreementQuerySet.as_manager()
 
     class Meta:

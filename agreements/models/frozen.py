@@ -31,6 +31,9 @@ WORKFLOW_FIELDS = frozenset(
         "signed_pdf",
         "signed_pdf_sha256",
         "signed_pdf_stored_at",
+        # The trail's head, moved by agreements.audit.audit_record with every event.
+        "audit_head_sequence",
+        "audit_head_hash",
     }
 )
 

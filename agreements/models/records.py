@@ -126,6 +126,9 @@ class AuditEvent(models.Model):
         ordering = ["agreement", "sequence"]
         verbose_name = _("Audit-Ereignis")
         verbose_name_plural = _("Audit-Ereignisse")
+        # The agreement page finds the submit and signature events among thousands of
+        # downloads without reading them (agreements.audit.audit_verify_head).
+        indexes = [models.Index(fields=["agreement", "action"], name="audit_event_action")]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "sequence"], name="audit_event_sequence_unique"

@@ -101,6 +101,7 @@ def agreement_sign(request, pk: int):
             content_sha256=form.cleaned_data["content_sha256"],
             meta=RequestMeta.from_request(request),
             method=form.cleaned_data["method"],
+            consent=form.fields["consent"].label,
         )
     except workflow.WorkflowError as error:
         return _render_sign_refused(request, pk, form, error)
