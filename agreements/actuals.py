@@ -34,8 +34,9 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
+from .audit import RequestMeta, audit_record
 from .document import conversion_rate, swiss_date
-from .enums import AgreementStatus, FunnelStage, Role, SqlPeriod
+from .enums import AgreementStatus, AuditAction, FunnelStage, Role, SqlPeriod
 from .models import Agreement, PeriodActuals
 from .numbers import format_amount, format_integer
 from .numbers import format_percent as percent_text
@@ -153,14 +154,21 @@ class ActualsEntry:
 
 
 def actuals_save(
-    *, agreement: Agreement, user, role: Role, entries: Sequence[ActualsEntry]
+    *,
+    agreement: Agreement,
+    user,
+    role: Role,
+    entries: Sequence[ActualsEntry],
+    meta: RequestMeta | None = None,
 ) -> list[PeriodActuals]:
     """Write the reported figures of one or more periods, all or nothing.
 
     Refuses (PermissionDenied) a figure that is not ``role``'s to report and an agreement
     that is not signed; raises ValidationError, naming the period (and CSV line), when a
     period is not one of the agreement's or a figure breaks a rule. Figures not named in an
-    entry keep their stored value.
+    entry keep their stored value. What changed, each figure from its old to its new
+    value, is one ``actuals_saved`` event in the agreement's audit trail: the figures
+    decide the status lights management reads.
     """
     allowed = set(fields_for_role(role))
     with transaction.atomic():
@@ -169,7 +177,7 @@ def actuals_save(
             raise PermissionDenied("Ist-Werte gibt es nur für unterzeichnete Vereinbarungen.")
         periods = {period.start: period for period in agreement_periods(agreement)}
         existing = {a.period_start: a for a in PeriodActuals.objects.filter(agreement=agreement)}
-        saved = []
+        saved, changes = [], {}
         for entry in entries:
             foreign = set(entry.values) - allowed
             if foreign:
@@ -185,6 +193,10 @@ def actuals_save(
                 agreement=agreement, period_start=period.start, period_end=period.end
             )
             for name, value in entry.values.items():
+                before = getattr(actuals, name) if actuals.pk else None
+                if before != value:
+                    period_changes = changes.setdefault(period.start.isoformat(), {})
+                    period_changes[name] = [_plain(before), _plain(value)]
                 setattr(actuals, name, value)
             actuals.updated_by = user
             try:
@@ -196,7 +208,23 @@ def actuals_save(
             actuals.save()
             existing[period.start] = actuals
             saved.append(actuals)
+        if changes:
+            audit_record(
+                agreement=agreement,
+                action=AuditAction.ACTUALS_SAVED,
+                actor=user,
+                meta=meta or RequestMeta(),
+                details={
+                    "fields": sorted({name for fields in changes.values() for name in fields}),
+                    "changes": changes,
+                },
+            )
     return saved
+
+
+def _plain(value) -> str | int | None:
+    """A figure as the audit event keeps it: amounts as text, exactly."""
+    return str(value) if isinstance(value, Decimal) else value
 
 
 def _where(entry: ActualsEntry) -> str:

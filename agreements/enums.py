@@ -49,6 +49,8 @@ class AuditAction(models.TextChoices):
     # A document timestamp over the sealed PDF (agreements.evidence.archive_timestamps).
     ARCHIVE_TIMESTAMP_ADDED = "archive_timestamp_added", _("Archivzeitstempel hinzugefügt")
     RENEWED = "renewed", _("Erneuert")
+    # Reported figures of a signed agreement changed (agreements.actuals.actuals_save).
+    ACTUALS_SAVED = "actuals_saved", _("Ist-Werte gespeichert")
     # On the predecessor, when its renewal is signed (agreements.workflow._supersede).
     SUPERSEDED = "superseded", _("Abgelöst")
 

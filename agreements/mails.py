@@ -17,9 +17,12 @@ from __future__ import annotations
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
+from django.template.defaultfilters import linebreaks_filter
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
+from django.utils.html import escape, format_html
+from django.utils.safestring import mark_safe
 from django.utils.translation import gettext
 
 from .enums import AuditAction, Party, Role
@@ -223,7 +226,8 @@ def _send(template: str, subject: str, recipients, agreement, *, key: str, **con
             )
             text = text.strip() + "\n"
             html = render_to_string(
-                "agreements/email/message.html", {"text": text.strip(), "subject": subject}
+                "agreements/email/message.html",
+                {"body": _html_body(text.strip(), agreement_link(agreement)), "subject": subject},
             )
             mail_deliver(
                 key=f"{key}.{template}.user-{user.pk}",
@@ -236,6 +240,17 @@ def _send(template: str, subject: str, recipients, agreement, *, key: str, **con
             )
     finally:
         connection.close()
+
+
+def _html_body(text: str, link: str) -> str:
+    """The mail's text as HTML paragraphs, in which only the portal's own link is a link.
+
+    A reason typed into a decline or a reopen is the decliner's text: a URL in it stays
+    text, so a mail from the portal never carries someone's link to click.
+    """
+    own_link = format_html('<a href="{}">{}</a>', link, link)
+    paragraphs = linebreaks_filter(text, autoescape=True)
+    return mark_safe(paragraphs.replace(escape(link), own_link))  # noqa: S308 - escaped above
 
 
 def _title(agreement) -> str:

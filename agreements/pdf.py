@@ -365,6 +365,12 @@ def render_goals_pdf(report, *, generated_at: datetime.datetime) -> bytes:
     try:
         return weasyprint.HTML(
             string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()
-        ).write_pdf(pdf_variant="pdf/a-3b", full_fonts=False)
+        ).write_pdf(
+            pdf_variant="pdf/a-3b",
+            full_fonts=False,
+            # The kept configuration, as for the SLA: a new one per render grew the
+            # worker by some 270 KiB each time (font_configuration).
+            font_config=font_configuration(),
+        )
     except FatalURLFetchingError as error:
         raise PdfRenderError(str(error.__cause__ or error)) from error

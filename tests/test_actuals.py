@@ -7,8 +7,9 @@ import pytest
 from django.core.exceptions import PermissionDenied, ValidationError
 
 from agreements.actuals import ActualsEntry, actuals_save
-from agreements.enums import Role
-from agreements.models import PeriodActuals
+from agreements.audit import audit_verify
+from agreements.enums import AuditAction, Role
+from agreements.models import AuditEvent, PeriodActuals
 from tests.factories import (
     make_complete_agreement,
     make_member,
@@ -223,6 +224,67 @@ def test_the_form_saves_marketings_figures_and_ignores_posted_sales_figures(clie
     assert response.status_code == 302
     stored = PeriodActuals.objects.get(agreement=agreement, period_start=Q2)
     assert (stored.sqls_handed_over, stored.funnel_visits, stored.revenue) == (1234, 34000, None)
+
+
+def test_a_change_of_figures_is_an_audit_event_with_old_and_new_values(client, signed):
+    agreement, users = signed
+    actuals_save(
+        agreement=agreement,
+        user=users[Role.SALES],
+        role=Role.SALES,
+        entries=[ActualsEntry(Q1, {"revenue": Decimal("1000.00")})],
+    )
+    client.force_login(users[Role.SALES])
+
+    client.post(
+        f"/agreements/{agreement.pk}/ist-werte/",
+        {"period": "2026-01-01", "p20260101-revenue": "1’500.50"},
+        REMOTE_ADDR="198.51.100.61",
+    )
+
+    events = AuditEvent.objects.filter(agreement=agreement, action=AuditAction.ACTUALS_SAVED)
+    first, second = events.order_by("sequence")
+    assert first.details["changes"] == {"2026-01-01": {"revenue": [None, "1000.00"]}}
+    assert second.details["changes"] == {"2026-01-01": {"revenue": ["1000.00", "1500.50"]}}
+    assert (second.actor, second.ip_address) == (users[Role.SALES], "198.51.100.61")
+    assert audit_verify(agreement).intact
+
+
+def test_saving_the_same_figures_again_records_nothing(signed):
+    agreement, users = signed
+    entry = ActualsEntry(Q1, {"sqls_handed_over": 58})
+    for _ in range(2):
+        actuals_save(
+            agreement=agreement, user=users[Role.MARKETING], role=Role.MARKETING, entries=[entry]
+        )
+
+    assert (
+        AuditEvent.objects.filter(action=AuditAction.ACTUALS_SAVED, agreement=agreement).count()
+        == 1
+    )
+
+
+def test_the_goals_pdf_keeps_the_one_font_configuration(client, signed, monkeypatch):
+    # A new WeasyPrint font configuration per render grew the worker by ~270 KiB each time;
+    # the goals PDF uses the one kept for the SLA's PDF, like every render.
+    import weasyprint.document
+
+    made = []
+
+    class CountedFontConfiguration(weasyprint.document.FontConfiguration):
+        def __init__(self, *args, **kwargs):
+            made.append(self)
+            super().__init__(*args, **kwargs)
+
+    monkeypatch.setattr(weasyprint.document, "FontConfiguration", CountedFontConfiguration)
+    agreement, users = signed
+    client.force_login(users[Role.MANAGEMENT])
+
+    for _ in range(2):
+        response = client.get(f"/agreements/{agreement.pk}/ziele/pdf/")
+        assert response.content.startswith(b"%PDF-")
+
+    assert made == []
 
 
 def test_the_form_shows_the_other_roles_fields_disabled(client, signed):

@@ -8,7 +8,7 @@ from django.contrib.admin.utils import label_for_field
 from django.urls import reverse
 
 from agreements.enums import AgreementStatus, Party
-from agreements.models import Agreement, AuditEvent, Signature
+from agreements.models import Agreement, AuditEvent, Organisation, Signature
 from tests.factories import sign_agreement, submit_agreement
 
 
@@ -97,3 +97,22 @@ def test_the_membership_list_names_its_columns(admin_client_demo, language, head
         re.S,
     )
     assert [label for _, label in columns[:3]] == headers
+
+
+@pytest.mark.parametrize("name", ["Muster AG\r\nBcc: alle@example.org", "Muster\nAG", "Muster\tAG"])
+def test_an_organisation_name_over_several_lines_is_refused(admin_client_demo, name):
+    # The name goes into every mail subject of the organisation; a line break there made
+    # each of its mails fail while the page said they were sent.
+    response = admin_client_demo.post(
+        reverse("admin:agreements_organisation_add"), {"name": name, **EMPTY_MEMBERSHIPS}
+    )
+
+    assert response.status_code == 200
+    assert "Bitte ohne Zeilenumbrüche oder Steuerzeichen eingeben" in response.text
+    assert not Organisation.objects.filter(name=name).exists()
+
+
+EMPTY_MEMBERSHIPS = {
+    "memberships-TOTAL_FORMS": "0",
+    "memberships-INITIAL_FORMS": "0",
+}

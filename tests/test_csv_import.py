@@ -194,6 +194,19 @@ def test_a_file_with_a_bad_line_saves_nothing(client, signed):
     assert not PeriodActuals.objects.exists()
 
 
+def test_a_number_of_thousands_of_digits_is_a_german_error_not_a_500(client, signed):
+    # Python's int() refuses more than 4'300 digits with a ValueError of its own; the
+    # reader refuses long input before converting anything.
+    agreement, users = signed
+    client.force_login(users[Role.MARKETING])
+
+    response = upload(client, agreement, f"periode;sql_uebergeben\n31.03.2026;{'9' * 5000}\n")
+
+    assert response.status_code == 400
+    assert "Die Eingabe ist zu lang für eine Zahl" in response.content.decode()
+    assert not PeriodActuals.objects.exists()
+
+
 def test_a_changed_preview_is_refused(client, signed):
     agreement, users = signed
     client.force_login(users[Role.MARKETING])

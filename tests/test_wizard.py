@@ -159,6 +159,9 @@ def test_back_on_the_first_step_saves_and_stays(client, team):
     [
         ("grunddaten", {"start_date": "31.31.2027"}, "Bitte ein gültiges Datum eingeben"),
         ("ziele", {"sql_target": "viele"}, "Bitte eine ganze Zahl eingeben"),
+        # Beyond int()'s 4'300 digits: refused by its length before any conversion.
+        ("ziele", {"sql_target": "9" * 5000}, "Die Eingabe ist zu lang für eine Zahl"),
+        ("funnel", {"funnel_visits": "1" * 5000}, "Die Eingabe ist zu lang für eine Zahl"),
         ("ziele", {"response_time_hours": "0"}, "Bitte eine Zahl ab 1 eingeben"),
         ("funnel", {"funnel_visits": "-5"}, "Bitte eine Zahl ab 0 eingeben"),
         ("definitionen", {"rate_x_stage": "mql", "rate_y_stage": "mql"}, "verschiedene Stufen"),

@@ -390,6 +390,25 @@ def test_decline_voids_given_signatures_returns_to_draft_and_tells_the_other_sid
     assert f"{SITE}/agreements/{agreement.pk}/" in message.body
 
 
+def test_a_url_in_a_decline_reason_is_text_in_the_html_mail(
+    demo_agreement, users, django_capture_on_commit_callbacks
+):
+    agreement = submitted(demo_agreement)
+    with django_capture_on_commit_callbacks(execute=True):
+        agreement_decline(
+            agreement=agreement,
+            user=users["sales"],
+            reason="Bitte neu anmelden: https://sla-portal.example.net/login <b>jetzt</b>",
+            meta=make_request_meta(),
+        )
+
+    html, _mimetype = mail.outbox[0].alternatives[0]
+    assert "https://sla-portal.example.net/login &lt;b&gt;jetzt&lt;/b&gt;" in html
+    assert 'href="https://sla-portal.example.net' not in html
+    assert html.count("<a ") == 1  # the portal's own link to the agreement, nothing else
+    assert f'href="{SITE}/agreements/{agreement.pk}/"' in html
+
+
 def test_after_a_decline_the_draft_can_be_fixed_resubmitted_and_signed(demo_agreement, users):
     agreement = submitted(demo_agreement)
     sign_agreement(agreement, Party.MARKETING)

@@ -10,12 +10,14 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import Role
+from ..validators import single_line
 
 
 class Organisation(models.Model):
     """The company whose Marketing and Sales agree (the template's ``[FIRMA]``)."""
 
-    name = models.CharField(_("Name"), max_length=200, unique=True)
+    # One line: the name goes into mail subjects (agreements.validators).
+    name = models.CharField(_("Name"), max_length=200, unique=True, validators=[single_line])
     created_at = models.DateTimeField(_("Angelegt am"), auto_now_add=True)
     # Moves with every save, when a member's name changes and when one of its agreements
     # is deleted (signals.py): the dashboard's cache key reads it to know that a kept

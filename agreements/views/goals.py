@@ -20,6 +20,7 @@ from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
 from .. import actuals, actuals_csv, goals_chart
+from ..audit import RequestMeta
 from ..forms import ActualsImportForm, PeriodActualsForm
 from ..models import Agreement, PeriodActuals
 from ..pdf import PdfRenderError, render_goals_pdf
@@ -103,7 +104,11 @@ def agreement_actuals(request, pk: int):
             )
             try:
                 actuals.actuals_save(
-                    agreement=agreement, user=request.user, role=role, entries=[entry]
+                    agreement=agreement,
+                    user=request.user,
+                    role=role,
+                    entries=[entry],
+                    meta=RequestMeta.from_request(request),
                 )
             except ValidationError as error:
                 bound_form.add_error(None, error)
@@ -181,7 +186,13 @@ def agreement_actuals_import(request, pk: int):
             raise PermissionDenied
         entries = actuals_csv.entries_load(payload["entries"])
         try:
-            actuals.actuals_save(agreement=agreement, user=request.user, role=role, entries=entries)
+            actuals.actuals_save(
+                agreement=agreement,
+                user=request.user,
+                role=role,
+                entries=entries,
+                meta=RequestMeta.from_request(request),
+            )
         except ValidationError as error:
             context.update(form=ActualsImportForm(), errors=error.messages)
             return render(request, "agreements/actuals_import.html", context, status=400)
