@@ -20,6 +20,12 @@ worker_class = "sync"
 # framework document inside. (The signed PDF is made by a task worker, not in a request.)
 timeout = 60
 graceful_timeout = 30
+# Each worker is replaced after about 1'000 requests (the jitter keeps them from
+# restarting together): whatever a worker's memory grew by (a fragmented heap after
+# large PDFs, a library's cache) is given back. Uploaded PDFs are parsed in a child
+# process of their own (agreements.sandbox), so they never grow the worker itself.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", 1000))
+max_requests_jitter = int(os.environ.get("GUNICORN_MAX_REQUESTS_JITTER", 100))
 # Access logs belong to the reverse proxy; gunicorn logs errors to standard error.
 accesslog = None
 errorlog = "-"

@@ -1,11 +1,15 @@
 """The framework document of section 4 ("Rahmen"): checking an uploaded PDF, storing it.
 
 An upload is judged by its content, never by its name or the content type the browser
-claims: it must start with ``%PDF-``, parse with pyHanko's reader, be unencrypted and
-have between one and ``MAX_PAGES`` pages. The work is bounded: the file is at most
-``settings.SLA_MAX_UPLOAD_BYTES``, pyHanko's limits for untrusted input cap what
-compressed streams may expand to, nesting too deep for the parser is a refusal, and
-the page-tree walk stops at a node budget and a deadline.
+claims: it must start with ``%PDF-``, end with ``%%EOF`` (nothing appended after it),
+parse with pyHanko's reader, be unencrypted, have between one and ``MAX_PAGES`` pages
+and carry no JavaScript and no Launch action: the file travels inside every PDF of the
+agreement, and a reader that opens it must not run anything. The work is bounded: the
+file is at most ``settings.SLA_MAX_UPLOAD_BYTES``, it is parsed in a child process
+whose memory and CPU time are capped (``agreements.sandbox``), pyHanko's limits for
+untrusted input cap what compressed streams may expand to, nesting too deep for the
+parser is a refusal, and the walks over the page tree and the objects stop at budgets
+and a deadline.
 
 The file is stored under ``MEDIA_ROOT`` with a random name (``Agreement.framework_document``'s
 ``upload_to``); no URL serves the media root, only ``views.agreement_framework_document``
@@ -30,6 +34,7 @@ from pyhanko.pdf_utils.reader import PdfFileReader
 
 from .enums import AgreementStatus
 from .models import Agreement
+from .sandbox import LimitExceeded, run_capped
 
 PDF_MAGIC = b"%PDF-"
 MAX_PAGES = 2000
@@ -37,6 +42,12 @@ MAX_PAGES = 2000
 MAX_PAGE_TREE_DEPTH = 32
 MAX_PAGE_TREE_NODES = 2 * MAX_PAGES
 CHECK_SECONDS = 5.0
+MAX_OBJECTS = 500_000
+PDF_EOF = b"%%EOF"
+TRAILING_WHITESPACE = b" \t\r\n\f\x00"
+# /JS holds an action's script, /JavaScript the catalog's name tree of scripts.
+ACTIVE_KEYS = {"/JS", "/JavaScript"}
+ACTIVE_ACTIONS = {"/JavaScript", "/Launch"}
 DEFAULT_DOWNLOAD_NAME = "Rahmendokument.pdf"
 
 # The keys are the ValidationError codes. "empty" is also FileField's own code, with the
@@ -53,6 +64,14 @@ MESSAGES = {
     "too_many_pages": _("Das PDF hat mehr als %(max_pages)s Seiten."),
     "too_complex": _(
         "Das PDF ist zu komplex, um es zu prüfen. Bitte eine einfachere Fassung hochladen, "
+        "z. B. neu als PDF exportiert."
+    ),
+    "active_content": _(
+        "Das PDF enthält JavaScript oder eine Aktion, die ein Programm startet. Bitte eine "
+        "Fassung ohne aktive Inhalte hochladen, z. B. neu als PDF exportiert."
+    ),
+    "appended_data": _(
+        "Nach dem Ende des PDF folgen weitere Daten. Bitte eine saubere Fassung hochladen, "
         "z. B. neu als PDF exportiert."
     ),
 }
@@ -94,9 +113,23 @@ def validate_framework_pdf(uploaded_file) -> None:
     if not data.startswith(PDF_MAGIC):
         raise _refusal("not_pdf")
     try:
+        problem = run_capped(framework_pdf_problem, data)
+    except LimitExceeded:
+        problem = "too_complex"
+    if problem:
+        raise _refusal(problem)
+
+
+def framework_pdf_problem(data: bytes) -> str | None:
+    """Why the PDF ``data`` is refused (a key of ``MESSAGES``), or None; in the sandbox."""
+    if not data.rstrip(TRAILING_WHITESPACE).endswith(PDF_EOF):
+        # A truncated file, or data after the end a reader does not show (a polyglot).
+        return "appended_data" if PDF_EOF in data else "not_pdf"
+    try:
         _check_pdf(data)
     except _Refused as refused:
-        raise _refusal(refused.code) from None
+        return refused.code
+    return None
 
 
 def _check_pdf(data: bytes) -> int:
@@ -107,12 +140,16 @@ def _check_pdf(data: bytes) -> int:
         )
         if reader.encrypted:
             raise _Refused("encrypted")
-        pages = _count_pages(reader, deadline=time.monotonic() + CHECK_SECONDS)
+        deadline = time.monotonic() + CHECK_SECONDS
+        pages = _count_pages(reader, deadline=deadline)
+        if pages and _has_active_content(reader, deadline=deadline):
+            raise _Refused("active_content")
     except _Refused:
         raise
-    except (RecursionError, PdfDecodeLimitError):
-        # Arrays or dictionaries nested thousands deep, or a stream the parser must inflate
-        # that would grow past pyHanko's limits: a bomb, not a document.
+    except (RecursionError, PdfDecodeLimitError, MemoryError):
+        # Arrays or dictionaries nested thousands deep, a stream the parser must inflate
+        # that would grow past pyHanko's limits, or objects past the sandbox's memory
+        # cap: a bomb, not a document.
         raise _Refused("too_complex") from None
     except Exception:
         # Whatever a malformed file makes the parser raise (PdfReadError, KeyError,
@@ -148,6 +185,39 @@ def _count_pages(reader: PdfFileReader, *, deadline: float) -> int:
         else:
             raise _Refused("not_pdf")
     return pages
+
+
+def _has_active_content(reader: PdfFileReader, *, deadline: float) -> bool:
+    """Whether any object of any revision is JavaScript or an action that launches a program.
+
+    Every object, and the dictionaries and arrays written inside it: actions hide in
+    the catalog's /OpenAction, in /AA of pages and fields, in annotations' /A, in the
+    name tree of document scripts.
+    """
+    xrefs = reader.xrefs
+    refs = set()
+    for revision in range(xrefs.total_revisions):
+        refs |= xrefs.explicit_refs_in_revision(revision)
+    if len(refs) > MAX_OBJECTS:
+        raise _Refused("too_complex")
+    for ref in refs:
+        if time.monotonic() > deadline:
+            raise _Refused("too_complex")
+        stack = [reader.get_object(ref)]
+        while stack:
+            value = stack.pop()
+            if isinstance(value, generic.DictionaryObject):
+                if ACTIVE_KEYS & set(value) or value.get("/S") in ACTIVE_ACTIONS:
+                    return True
+                stack.extend(v for v in value.values() if _is_direct_container(v))
+            elif isinstance(value, generic.ArrayObject):
+                stack.extend(v for v in value if _is_direct_container(v))
+    return False
+
+
+def _is_direct_container(value) -> bool:
+    # Indirect references are objects of their own, visited once each above.
+    return isinstance(value, generic.DictionaryObject | generic.ArrayObject)
 
 
 class FrameworkDocumentField(forms.FileField):

@@ -269,6 +269,11 @@ MEDIA_ROOT = Path(os.environ.get("DJANGO_MEDIA_ROOT", VAR_DIR / "media"))
 # Django's defaults stay: uploads above 2.5 MB go to a temporary file, not to memory.
 # The reverse proxy should refuse larger bodies (e.g. nginx client_max_body_size 11m).
 SLA_MAX_UPLOAD_BYTES = 10 * 1024 * 1024
+# Uploaded PDFs (the framework document, the verify page) are parsed in a child process
+# that may grow by this much beyond the worker and use this much CPU (agreements.sandbox);
+# beyond, the file is refused as too complex.
+SLA_PDF_PARSE_MEMORY_MB = env_int("SLA_PDF_PARSE_MEMORY_MB", 256)
+SLA_PDF_PARSE_CPU_SECONDS = env_int("SLA_PDF_PARSE_CPU_SECONDS", 10)
 # Private documents: readable by the application's user and group only.
 FILE_UPLOAD_PERMISSIONS = 0o640
 FILE_UPLOAD_DIRECTORY_PERMISSIONS = 0o750

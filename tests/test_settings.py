@@ -152,3 +152,14 @@ def test_production_sends_hsts_and_the_other_security_headers(production_login_p
     assert headers["Cross-Origin-Opener-Policy"] == "same-origin"
     assert "script-src 'self';" in headers["Content-Security-Policy"] + ";"
     assert "Secure" in headers.get("Set-Cookie", "Secure")  # csrftoken, if set, is secure-only
+
+
+def test_gunicorn_replaces_its_workers_now_and_then_not_all_at_once():
+    # Whatever a worker's memory grew by is given back when it is replaced (issue 12).
+    import runpy
+    from pathlib import Path
+
+    config = runpy.run_path(str(Path(__file__).resolve().parent.parent / "gunicorn.conf.py"))
+
+    assert 100 <= config["max_requests"] <= 10_000
+    assert 0 < config["max_requests_jitter"] < config["max_requests"]

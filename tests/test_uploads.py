@@ -2,6 +2,7 @@
 
 import os
 import re
+import resource
 import time
 
 import pytest
@@ -10,6 +11,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.urls import reverse
 from weasyprint import HTML
 
+from agreements import sandbox
 from agreements.enums import AgreementStatus, Role
 from agreements.models import Agreement
 from agreements.uploads import (
@@ -160,6 +162,83 @@ def test_a_nesting_bomb_is_refused_quickly():
     message = refusal(upload(raw_pdf(bomb)))
     assert message.startswith("Das PDF ist zu komplex, um es zu prüfen.")
     assert time.monotonic() - started < 5
+
+
+PAGES = b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>"
+PAGE = b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>"
+TOO_COMPLEX = "Das PDF ist zu komplex, um es zu prüfen."
+
+
+def integer_array_pdf(count: int) -> bytes:
+    """The attack of issue 12: a catalog holding an array of ``count`` integers."""
+    array = b"[" + b"1 " * count + b"]"
+    return raw_pdf(b"<< /Type /Catalog /Pages 2 0 R /Filler %s >>" % array, PAGES, PAGE)
+
+
+def peak_memory_kib() -> int:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+
+
+def test_a_catalog_of_integers_is_refused_and_parsed_outside_this_process(settings):
+    # The attack of issue 12 at a fifth of its size: 1 million integers (a 2 MB file)
+    # need some 250 MB as pyHanko's objects and seconds of CPU. The caps are lowered
+    # to stay quick; the sandbox's own tests (tests/test_sandbox.py) show each cap alone.
+    settings.SLA_PDF_PARSE_MEMORY_MB = 16
+    settings.SLA_PDF_PARSE_CPU_SECONDS = 1
+    before = peak_memory_kib()
+    started = time.monotonic()
+
+    message = refusal(upload(integer_array_pdf(1_000_000)))
+
+    assert message.startswith(TOO_COMPLEX)
+    assert time.monotonic() - started < 1 + sandbox.WALL_CLOCK_MARGIN
+    assert peak_memory_kib() - before < 16 * 1024  # the worker did not grow
+
+
+def test_the_same_pdf_within_the_caps_is_judged_by_its_content():
+    uploaded = upload(integer_array_pdf(1_000))
+    assert FrameworkDocumentField().clean(uploaded) is uploaded
+
+
+@pytest.mark.parametrize(
+    "objects",
+    [
+        # A script run when the document opens.
+        (
+            b"<< /Type /Catalog /Pages 2 0 R "
+            b"/OpenAction << /S /JavaScript /JS (app.alert(1)) >> >>",
+            PAGES,
+            PAGE,
+        ),
+        # Document-level scripts in the name tree.
+        (
+            b"<< /Type /Catalog /Pages 2 0 R /Names << /JavaScript 4 0 R >> >>",
+            PAGES,
+            PAGE,
+            b"<< /Names [(a) << /S /JavaScript /JS (app.alert(1)) >>] >>",
+        ),
+        # A link that starts a program, inside a page's annotation.
+        (
+            CATALOG,
+            PAGES,
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Annots [<< /Type /Annot "
+            b"/Subtype /Link /Rect [0 0 99 99] /A << /S /Launch /F (calc.exe) >> >>] >>",
+        ),
+    ],
+    ids=["open-action-javascript", "document-javascript", "launch-link"],
+)
+def test_a_pdf_with_javascript_or_a_launch_action_is_refused(objects):
+    message = refusal(upload(raw_pdf(*objects)))
+
+    assert message.startswith("Das PDF enthält JavaScript oder eine Aktion, die ein Programm")
+
+
+def test_data_appended_after_the_end_of_the_pdf_is_refused(weasyprint_pdf):
+    polyglot = weasyprint_pdf + b"<html><script>alert(1)</script></html>\n"
+
+    message = refusal(upload(polyglot))
+
+    assert message.startswith("Nach dem Ende des PDF folgen weitere Daten.")
 
 
 def test_a_page_tree_that_loops_is_refused():

@@ -30,6 +30,7 @@ from agreements.pdf import render_agreement_pdf
 from agreements.seal import seal_certificate_create
 from tests.factories import make_member, make_organisation, make_pdf
 from tests.test_pdf import poppler, squeeze
+from tests.test_uploads import raw_pdf
 
 pytestmark = [
     pytest.mark.django_db,
@@ -107,6 +108,26 @@ def test_any_changed_byte_is_not_authentic(client, signed_demo, settings, change
 def test_a_pdf_the_portal_never_stored_is_not_authentic(client, signed_demo):
     client.login(username="marketing", password="demo")
     assert "Nicht authentisch" in visible(verify(client, make_pdf()))
+
+
+def test_a_pdf_beyond_the_parsing_caps_is_answered_and_not_authentic(client, signed_demo, settings):
+    # A catalog of a million integers: pyHanko would build some 250 MB of objects. It is
+    # parsed in the capped child (agreements.sandbox), lowered here to stay quick.
+    settings.SLA_PDF_PARSE_MEMORY_MB = 16
+    settings.SLA_PDF_PARSE_CPU_SECONDS = 1
+    client.login(username="marketing", password="demo")
+    objects = [
+        b"<< /Type /Catalog /Pages 2 0 R /Filler [" + b"1 " * 1_000_000 + b"] >>",
+        b"<< /Type /Pages /Count 1 /Kids [3 0 R] >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] >>",
+    ]
+
+    response = verify(client, raw_pdf(*objects))
+
+    assert response.status_code == 200
+    text = visible(response)
+    assert "Nicht authentisch" in text
+    assert "Die Datei ist zu komplex, um sie zu prüfen" in text
 
 
 def test_other_files_are_refused_before_any_lookup(client, signed_demo, settings):

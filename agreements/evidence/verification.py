@@ -7,7 +7,9 @@
   changed byte makes it unknown; and the signed content embedded in it has the hash
   the parties signed;
 - by itself, as anyone could check it outside the portal (``checks``): the seal, its
-  certification, its timestamps.
+  certification, its timestamps. The file is parsed in a child process whose memory
+  and CPU time are capped (``agreements.sandbox``); a file that needs more is not
+  authentic, and says so.
 
 Authentic means the portal stored exactly this file and no check failed. Each check
 says, in German (or English), what was checked and why a file fails.
@@ -23,7 +25,8 @@ from django.utils.translation import gettext_lazy
 from ..archive import CHUNK_SIZE, SIGNED_STATUSES, sha256_of, signature_rows
 from ..models import Agreement
 from ..pdf import CONTENT_FILE_NAME, SignatureRow
-from .checks import Check, Outcome, local_time, pdf_evidence_read
+from ..sandbox import LimitExceeded, run_capped
+from .checks import SEAL, Check, Outcome, PdfEvidence, local_time, pdf_evidence_read
 from .models import ArchiveTimestamp
 
 FILE = gettext_lazy("Datei")
@@ -56,7 +59,7 @@ def signed_pdf_verify(file) -> PdfVerification:
     digest = sha256_of(iter(lambda: file.read(CHUNK_SIZE), b""))
     agreement, archive_timestamp = _stored_version(digest)
     file.seek(0)
-    evidence = pdf_evidence_read(file)
+    evidence = _evidence_capped(file)
     checks = [
         _file_check(agreement, archive_timestamp),
         *evidence.checks,
@@ -69,6 +72,28 @@ def signed_pdf_verify(file) -> PdfVerification:
         checks=tuple(check for check in checks if check is not None),
         archive_timestamp=archive_timestamp,
     )
+
+
+def _evidence_capped(file) -> PdfEvidence:
+    """``pdf_evidence_read`` in a child whose memory and CPU time are capped (sandbox).
+
+    Hashing the file costs only its reading; parsing a hostile one could cost gigabytes.
+    """
+    try:
+        return run_capped(pdf_evidence_read, file)
+    except LimitExceeded:
+        return PdfEvidence(
+            checks=(
+                Check(
+                    SEAL,
+                    Outcome.FAILED,
+                    _(
+                        "Die Datei ist zu komplex, um sie zu prüfen: ihr Lesen bräuchte mehr "
+                        "Speicher oder Rechenzeit, als das Portal einer hochgeladenen Datei gibt."
+                    ),
+                ),
+            )
+        )
 
 
 def _stored_version(digest: str) -> tuple[Agreement | None, ArchiveTimestamp | None]:
