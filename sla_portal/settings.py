@@ -399,8 +399,12 @@ ACCOUNT_EMAIL_UNKNOWN_ACCOUNTS = False
 ACCOUNT_PREVENT_ENUMERATION = True
 # allauth's own limits, on top of django-axes. They are counted in the cache: per worker
 # with the default in-memory cache, across workers with a shared one (docs/scaling.md).
-# Reset mails: 3 an hour per address typed, 10 an hour from one client address.
-ACCOUNT_RATE_LIMITS = {"reset_password": "5/m/ip,10/h/ip,3/h/key"}
+# Reset mails: 3 an hour per address typed, 10 an hour from one client address, and 3 an
+# hour to one account whichever of its addresses was typed (agreements.identity.forms).
+ACCOUNT_RATE_LIMITS = {
+    "reset_password": "5/m/ip,10/h/ip,3/h/key",
+    "reset_password_account": "3/h/key",
+}
 SOCIALACCOUNT_PROVIDERS = {
     "openid_connect": {
         "APPS": env_oidc_providers(),

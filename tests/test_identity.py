@@ -306,6 +306,43 @@ def test_reset_requests_are_limited_per_address_typed(db):
     assert len(mail.outbox) == 3
 
 
+def test_reset_requests_are_limited_per_account_whichever_address_is_typed(db):
+    from allauth.account.models import EmailAddress
+
+    user = make_user("noah", email="noah@muster.example")
+    EmailAddress.objects.create(user=user, email="noah@muster.example", primary=True, verified=True)
+    EmailAddress.objects.create(user=user, email="n.keller@muster.example", verified=True)
+
+    answers = [
+        Client()
+        .post(reverse("account_reset_password"), {"email": address}, REMOTE_ADDR=f"198.51.100.{n}")
+        .status_code
+        for n, address in enumerate(["noah@muster.example", "n.keller@muster.example"] * 3)
+    ]
+
+    assert answers == [302] * 6  # the same answer as always: nothing to learn
+    assert len(mail.outbox) == 3
+
+
+def test_a_completed_reset_is_in_the_accounts_history(db):
+    from django.contrib.admin.models import CHANGE, LogEntry
+
+    user = make_user("olga", email="olga@muster.example", password="altes-passwort-2026")
+    Client().post(reverse("account_reset_password"), {"email": "olga@muster.example"})
+    link = reset_link(mail.outbox[0])
+    stranger = Client()
+    form = stranger.get(link, follow=True)
+
+    stranger.post(
+        form.redirect_chain[-1][0] if form.redirect_chain else link,
+        {"password1": "neues-passwort-2026!", "password2": "neues-passwort-2026!"},
+    )
+
+    (entry,) = LogEntry.objects.filter(object_id=str(user.pk))
+    assert entry.action_flag == CHANGE
+    assert entry.change_message.startswith("Passwort per Link aus der E-Mail zurückgesetzt")
+
+
 def test_reset_requests_are_limited_per_client_address(db):
     answers = [
         Client()

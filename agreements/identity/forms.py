@@ -3,20 +3,31 @@
 - The current password on the change form is checked as a log-in (``throttle``): a
   wrong one counts towards the lockout, and a locked account cannot be tried there.
 - A reset is mailed only to an account that logs in with a password: not to a member
-  of an organisation that requires SSO. Every request and every completed reset is logged.
+  of an organisation that requires SSO, and at most ``reset_password_account`` times an
+  hour to one account, whichever of its addresses was typed (allauth counts per address
+  typed and per client address as well). Every request is logged; a completed reset is
+  logged and written to the account's history in the admin (Django's admin log), the
+  audit record of an account.
 """
 
 import logging
 
 from allauth.account import forms as allauth_forms
-from allauth.core import context
+from allauth.core import context, ratelimit
 from axes.utils import reset as axes_reset
+from django.contrib.admin.models import CHANGE, LogEntry
+from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
 from .rules import sso_required
 from .throttle import password_confirms
 
 logger = logging.getLogger(__name__)
+
+# The rate (ACCOUNT_RATE_LIMITS) of reset mails to one account, by its id.
+ACCOUNT_LIMIT = "reset_password_account"
+# What the account's history in the admin says of a reset; German, as the admin is.
+RESET_RECORD = "Passwort per Link aus der E-Mail zurückgesetzt; alle Sitzungen beendet."
 
 
 class LoginForm(allauth_forms.LoginForm):
@@ -47,6 +58,18 @@ class ResetPasswordForm(allauth_forms.ResetPasswordForm):
         return email
 
     def save(self, request, **kwargs) -> str:
+        # Beyond the limit an account gets no more mail, and the page says the same as
+        # always: whoever asks learns nothing about the account.
+        limited = [
+            user
+            for user in self.users
+            if not ratelimit.consume(request, action=ACCOUNT_LIMIT, key=f"user-{user.pk}")
+        ]
+        for user in limited:
+            logger.warning("identity: password reset for user %s refused: limit reached", user.pk)
+        self.users = [user for user in self.users if user not in limited]
+        if not self.users and limited:
+            return self.cleaned_data["email"]
         email = super().save(request, **kwargs)
         if self.users:
             for user in self.users:
@@ -65,6 +88,13 @@ class ResetPasswordKeyForm(allauth_forms.ResetPasswordKeyForm):
         """
         super().save()
         axes_reset(username=self.user.get_username().lower())
+        LogEntry.objects.log_actions(
+            user_id=self.user.pk,
+            queryset=get_user_model().objects.filter(pk=self.user.pk),
+            action_flag=CHANGE,
+            change_message=RESET_RECORD,
+            single_object=True,
+        )
         logger.warning(
             "identity: password of user %s reset by mailed link; its sessions are ended",
             self.user.pk,
