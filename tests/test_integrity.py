@@ -9,14 +9,15 @@ tests/test_audit.py, with ``factories.tamper``).
 """
 
 import importlib
+import os
 
 import pytest
-from django.db import IntegrityError, connection, transaction
+from django.db import IntegrityError, ProgrammingError, connection, transaction
 from django.utils import timezone
 
 from agreements.archive import signed_pdf_store
-from agreements.audit import audit_verify
-from agreements.enums import AgreementStatus, Party
+from agreements.audit import RequestMeta, audit_record, audit_verify
+from agreements.enums import AgreementStatus, AuditAction, Party
 from agreements.models import (
     Agreement,
     AgreementFrozen,
@@ -328,3 +329,37 @@ def test_raw_sql_cannot_move_the_audit_head_back(triggers, agreements):
             "UPDATE agreements_agreement SET audit_head_sequence = 1 WHERE id = %s",
             agreement.pk,
         )
+
+
+@postgresql_only
+def test_the_apps_role_of_docs_security_cannot_switch_the_triggers_off(triggers, agreements):
+    # docs/security.md: the portal runs as a role that does not own the tables. Such a
+    # role works as usual, and cannot do what only the owner can.
+    role = f"sla_app_test_{os.getpid()}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE ROLE {role} NOLOGIN")
+        cursor.execute(f"GRANT USAGE ON SCHEMA public TO {role}")
+        cursor.execute(
+            f"GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO {role}"
+        )
+        cursor.execute(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {role}")
+        cursor.execute(f"SET LOCAL ROLE {role}")
+    signed = agreements["signed"]
+
+    with transaction.atomic():
+        audit_record(
+            agreement=signed, action=AuditAction.PDF_DOWNLOADED, actor=None, meta=RequestMeta()
+        )
+    for statement in (
+        "ALTER TABLE agreements_auditevent DISABLE TRIGGER USER",
+        "SET session_replication_role = replica",
+        "TRUNCATE agreements_auditevent CASCADE",  # even with sla.allow_truncate on
+    ):
+        with pytest.raises(ProgrammingError, match=r"must be owner|permission denied"):
+            raw(statement)
+    with pytest.raises(IntegrityError, match="append-only"):
+        raw("DELETE FROM agreements_auditevent WHERE agreement_id = %s", signed.pk)
+
+    with connection.cursor() as cursor:
+        cursor.execute("RESET ROLE")
+    assert audit_verify(signed).intact
