@@ -175,7 +175,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='auditevent',
-            index=models.Index(fields=['agreement', 'action'], name='audit_event_action'),
+            index=models.Index(fields=['agreement', 'action', 'sequence'], name='audit_event_action'),
         ),
         migrations.RunPython(create_triggers, drop_triggers, elidable=False),
         migrations.RunPython(set_heads, migrations.RunPython.noop, elidable=False),

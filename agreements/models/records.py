@@ -128,7 +128,9 @@ class AuditEvent(models.Model):
         verbose_name_plural = _("Audit-Ereignisse")
         # The agreement page finds the submit and signature events among thousands of
         # downloads without reading them (agreements.audit.audit_verify_head).
-        indexes = [models.Index(fields=["agreement", "action"], name="audit_event_action")]
+        indexes = [
+            models.Index(fields=["agreement", "action", "sequence"], name="audit_event_action")
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["agreement", "sequence"], name="audit_event_sequence_unique"

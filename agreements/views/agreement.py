@@ -89,8 +89,8 @@ def trail_rows(agreement) -> tuple[list, list[AuditEvent]]:
     older downloads of the signed PDF: each download is an event, and management may
     download an agreement thousands of times over the years. The page lists the last
     ``TRAIL_DOWNLOADS_SHOWN`` and a ``HiddenDownloads`` line for each run of the rest,
-    counted by the database: three queries and a page whose time does not grow with the
-    downloads. They are kept and hashed like all others; ``verify_audit`` walks them.
+    counted by the database (what it reads for them is an index range). They are kept
+    and hashed like all others; ``verify_audit`` walks them.
     """
     trail = AuditEvent.objects.filter(agreement_id=agreement.pk)
     others = list(trail.exclude(action=AuditAction.PDF_DOWNLOADED).order_by("sequence"))
@@ -100,9 +100,16 @@ def trail_rows(agreement) -> tuple[list, list[AuditEvent]]:
         ]
     )[::-1]
     cutoff = latest[0].sequence if len(latest) == TRAIL_DOWNLOADS_SHOWN else 0
-    # The runs of hidden downloads lie between two other events (or before the first).
+    downloads = trail.filter(action=AuditAction.PDF_DOWNLOADED, sequence__lt=cutoff)
+    first_hidden = downloads.aggregate(first=Min("sequence"))["first"] or cutoff
+    # The runs of hidden downloads lie between two other events: only the gaps between
+    # the first hidden download and the cutoff can hold one (usually a single gap).
     bounds = [0, *(event.sequence for event in others), cutoff]
-    gaps = [(low, min(high, cutoff)) for low, high in itertools.pairwise(bounds)]
+    gaps = [
+        (low, min(high, cutoff))
+        for low, high in itertools.pairwise(bounds)
+        if low < cutoff and high > first_hidden
+    ]
     aggregates = {}
     for index, (low, high) in enumerate(gaps):
         run = Q(sequence__gt=low, sequence__lt=high)
@@ -113,9 +120,7 @@ def trail_rows(agreement) -> tuple[list, list[AuditEvent]]:
             f"first_at_{index}": Min("created_at", filter=run),
             f"last_at_{index}": Max("created_at", filter=run),
         }
-    runs = trail.filter(action=AuditAction.PDF_DOWNLOADED, sequence__lt=cutoff).aggregate(
-        **aggregates
-    )
+    runs = downloads.aggregate(**aggregates) if aggregates else {}
     hidden = [
         HiddenDownloads(
             runs[f"count_{index}"],
