@@ -285,6 +285,19 @@ def test_downloads_deleted_at_the_end_are_detected(signed_demo, capsys):
     assert f"broken at event {head - 2}" in output
 
 
+def test_an_emptied_trail_is_detected(demo_agreement, capsys):
+    # What TRUNCATE does where no trigger refuses it (SQLite, or the tables' owner).
+    agreement = signed(demo_agreement)
+    tamper_delete(AuditEvent.objects.all())
+
+    report = audit_verify(agreement)
+
+    assert (report.intact, report.broken_sequence) == (False, 1)
+    assert "die letzten wurden gelöscht" in report.message
+    assert not audit_verify_head(agreement).intact
+    assert run_verify_audit(capsys)[0] == 1
+
+
 def test_every_event_moves_the_head_on_the_agreement(demo_agreement):
     agreement = signed(demo_agreement)
 
