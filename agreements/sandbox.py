@@ -6,8 +6,9 @@ gunicorn worker kept the memory afterwards. The framework document's check
 (``agreements.uploads``) and the verify page's (``agreements.evidence``) therefore run
 in a child forked for the one file: its address space may grow by
 ``SLA_PDF_PARSE_MEMORY_MB`` beyond the worker's, it may use ``SLA_PDF_PARSE_CPU_SECONDS``
-of CPU (``resource.setrlimit``), and the worker waits at most a few seconds more than
-that. Whatever the child allocated is gone when it exits.
+of CPU (``resource.setrlimit``), and the worker waits at most three times that plus a
+few seconds (35 s by default, within gunicorn's timeout of 60). Whatever the child
+allocated is gone when it exits.
 
 Forked, not spawned: the child starts in milliseconds with pyHanko already imported,
 where a fresh interpreter would load Django and pyHanko anew for every upload (about a
@@ -24,8 +25,10 @@ import resource
 
 from django.conf import settings
 
-# Seconds the worker waits beyond the child's CPU budget (the child may also wait for
-# the disk, or be descheduled on a busy machine) before it kills it.
+# How long the worker waits for the child, in multiples of its CPU budget plus seconds:
+# the kernel stops a child that computes too long (RLIMIT_CPU); this stops one that
+# waits, and leaves room for a busy machine, where a second of CPU may take several.
+WALL_CLOCK_FACTOR = 3
 WALL_CLOCK_MARGIN = 5
 
 
@@ -45,7 +48,7 @@ def run_capped(function, *args):
     child.start()
     send.close()
     try:
-        if not receive.poll(settings.SLA_PDF_PARSE_CPU_SECONDS + WALL_CLOCK_MARGIN):
+        if not receive.poll(wall_clock_seconds()):
             raise LimitExceeded("no answer in time")
         outcome, value = receive.recv()
     except EOFError:
@@ -60,6 +63,11 @@ def run_capped(function, *args):
     if outcome != "ok":
         raise LimitExceeded(value)
     return value
+
+
+def wall_clock_seconds() -> int:
+    """The longest the worker waits for a child's answer."""
+    return WALL_CLOCK_FACTOR * settings.SLA_PDF_PARSE_CPU_SECONDS + WALL_CLOCK_MARGIN
 
 
 def _child(send, function, args) -> None:

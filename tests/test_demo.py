@@ -53,17 +53,19 @@ def test_the_2026_sla_is_signed_through_the_workflow_with_its_sealed_pdf(setting
     assert signatures[Party.MARKETING].user.username == "marketing"
     assert signatures[Party.SALES].user.username == "sales"
     assert {s.content_sha256 for s in signatures.values()} == {agreement.content_sha256}
-    assert list(
+    actions = list(
         AuditEvent.objects.filter(agreement=agreement)
         .order_by("sequence")
         .values_list("action", flat=True)
-    ) == [
+    )
+    assert [action for action in actions if action != AuditAction.ACTUALS_SAVED] == [
         AuditAction.SUBMITTED,
         AuditAction.SIGNED,
         AuditAction.SIGNED,
         AuditAction.COMPLETED,
         AuditAction.PDF_STORED,
     ]
+    assert AuditAction.ACTUALS_SAVED in actions  # the demo's reported figures
     assert audit_verify(agreement).intact
     content = (Path(settings.MEDIA_ROOT) / agreement.signed_pdf.name).read_bytes()
     assert hashlib.sha256(content).hexdigest() == agreement.signed_pdf_sha256

@@ -11,7 +11,6 @@ from django.core.files.uploadedfile import SimpleUploadedFile, TemporaryUploaded
 from django.urls import reverse
 from weasyprint import HTML
 
-from agreements import sandbox
 from agreements.enums import AgreementStatus, Role
 from agreements.models import Agreement
 from agreements.uploads import (
@@ -186,12 +185,10 @@ def test_a_catalog_of_integers_is_refused_and_parsed_outside_this_process(settin
     settings.SLA_PDF_PARSE_MEMORY_MB = 16
     settings.SLA_PDF_PARSE_CPU_SECONDS = 1
     before = peak_memory_kib()
-    started = time.monotonic()
 
     message = refusal(upload(integer_array_pdf(1_000_000)))
 
     assert message.startswith(TOO_COMPLEX)
-    assert time.monotonic() - started < 1 + sandbox.WALL_CLOCK_MARGIN
     assert peak_memory_kib() - before < 16 * 1024  # the worker did not grow
 
 
