@@ -14,6 +14,9 @@ through the ledger of ``agreements.outbox``: once, however often its task runs.
 
 from __future__ import annotations
 
+import re
+from html import unescape
+
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.mail import get_connection
@@ -227,7 +230,7 @@ def _send(template: str, subject: str, recipients, agreement, *, key: str, **con
             text = text.strip() + "\n"
             html = render_to_string(
                 "agreements/email/message.html",
-                {"body": _html_body(text.strip(), agreement_link(agreement)), "subject": subject},
+                {"body": html_body(text.strip(), agreement_link(agreement)), "subject": subject},
             )
             mail_deliver(
                 key=f"{key}.{template}.user-{user.pk}",
@@ -242,15 +245,23 @@ def _send(template: str, subject: str, recipients, agreement, *, key: str, **con
         connection.close()
 
 
-def _html_body(text: str, link: str) -> str:
-    """The mail's text as HTML paragraphs, in which only the portal's own link is a link.
+def html_body(text: str, *links: str) -> str:
+    """A mail's text as HTML paragraphs, in which only the portal's own ``links`` are links.
 
-    A reason typed into a decline or a reopen is the decliner's text: a URL in it stays
+    What members typed (a decline's reason, a comment) is their text: a URL in it stays
     text, so a mail from the portal never carries someone's link to click.
     """
-    own_link = format_html('<a href="{}">{}</a>', link, link)
     paragraphs = linebreaks_filter(text, autoescape=True)
-    return mark_safe(paragraphs.replace(escape(link), own_link))  # noqa: S308 - escaped above
+    if not links:
+        return paragraphs
+    # One pass, the longest link first: one link may start with another.
+    pattern = "|".join(re.escape(escape(link)) for link in sorted(links, key=len, reverse=True))
+    anchored = re.sub(
+        pattern,
+        lambda match: format_html('<a href="{}">{}</a>', unescape(match[0]), unescape(match[0])),
+        paragraphs,
+    )
+    return mark_safe(anchored)  # noqa: S308 - escaped above, the links by format_html
 
 
 def _title(agreement) -> str:

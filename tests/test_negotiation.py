@@ -207,6 +207,21 @@ def test_a_mention_mails_the_member(client, demo_agreement, django_capture_on_co
     assert "bitte prüfen" in mail.outbox[0].body
 
 
+def test_a_url_in_a_comment_is_text_in_the_html_mail(
+    client, demo_agreement, django_capture_on_commit_callbacks
+):
+    # Issue 12: only the portal's own links are links in its mail.
+    login(client, "sales")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        comment(client, demo_agreement, "7", "@anna.keller siehe https://evil.example/login")
+
+    html, _mimetype = mail.outbox[0].alternatives[0]
+    assert "https://evil.example/login" in html
+    assert 'href="https://evil.example' not in html
+    assert html.count("<a ") == 1  # the portal's link to the thread
+
+
 def test_comments_are_frozen_once_submitted(client, demo_agreement):
     submit_agreement(demo_agreement)
     login(client, "sales")

@@ -14,7 +14,7 @@ from django.utils import translation
 from django.utils.translation import gettext
 from django_tasks import task
 
-from ..mails import agreement_link
+from ..mails import agreement_link, html_body
 from ..outbox import mail_deliver
 from ..tasks.engine import retried
 from .models import Comment
@@ -39,6 +39,11 @@ def mention_send(*, comment_id: int, user_id: int) -> bool:
         subject = gettext("%(name)s hat Sie in einem Kommentar erwähnt") % {
             "name": comment.author_name
         }
+        link = (
+            settings.SLA_SITE_URL
+            + reverse("agreement_history", args=[agreement.pk])
+            + f"#thread-{comment.thread_id}"
+        )
         text = render_to_string(
             "agreements/negotiation/email/mention.txt",
             {
@@ -47,13 +52,15 @@ def mention_send(*, comment_id: int, user_id: int) -> bool:
                 "section": str(section.title) if section else comment.thread.section,
                 "organisation": agreement.organisation.name,
                 "body": comment.body,
-                "link": settings.SLA_SITE_URL
-                + reverse("agreement_history", args=[agreement.pk])
-                + f"#thread-{comment.thread_id}",
+                "link": link,
                 "agreement_link": agreement_link(agreement),
             },
         ).strip()
-        html = render_to_string("agreements/email/message.html", {"text": text, "subject": subject})
+        # The comment is the author's text: only the portal's two links are links.
+        html = render_to_string(
+            "agreements/email/message.html",
+            {"body": html_body(text, link, agreement_link(agreement)), "subject": subject},
+        )
     return mail_deliver(
         key=f"comment-{comment.pk}.mention.user-{recipient.pk}",
         agreement_id=agreement.pk,
