@@ -87,8 +87,16 @@ def load_demo() -> Agreement:
         if created:
             user.set_password(DEMO_PASSWORD)
             user.save(update_fields=["password"])
+        # The management lead also administers the team (agreements.team); ``admin``
+        # below is staff, which is the portal's operator, not a member.
         Membership.objects.get_or_create(
-            user=user, organisation=organisation, defaults={"role": role, "job_title": job_title}
+            user=user,
+            organisation=organisation,
+            defaults={
+                "role": role,
+                "job_title": job_title,
+                "is_admin": role == Role.MANAGEMENT,
+            },
         )
         users[role] = user
 

@@ -39,9 +39,12 @@ class MailDelivery(models.Model):
     """A mail the portal handed to the mail server: one row per piece of work and recipient."""
 
     key = models.CharField(_("Schlüssel"), max_length=150, unique=True)
+    # Empty for a mail about no agreement: an invitation to an organisation (agreements.team).
     agreement = models.ForeignKey(
         "agreements.Agreement",
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="mail_deliveries",
         verbose_name=_("Vereinbarung"),
     )
@@ -67,14 +70,24 @@ class MailDelivery(models.Model):
 
 
 def mail_deliver(
-    *, key: str, agreement_id: int, recipient, subject: str, text: str, html: str, connection=None
+    *,
+    key: str,
+    agreement_id: int | None,
+    recipient,
+    subject: str,
+    text: str,
+    html: str,
+    connection=None,
+    address: str | None = None,
 ) -> bool:
     """Send one mail to ``recipient`` unless the mail ``key`` went out before.
 
     Returns True when it was sent now. ``connection`` is an open mail connection
     (``django.core.mail.get_connection``) shared by the mails of one piece of work.
-    The mail's Message-ID is made from ``key``: the same on every attempt.
+    The mail's Message-ID is made from ``key``: the same on every attempt. A mail to
+    someone without an account yet (an invitation) has no ``recipient`` but an ``address``.
     """
+    address = recipient.email if recipient is not None else address
     message_id = f"<sla.{key}@{_mail_domain()}>"
     with transaction.atomic():
         try:
@@ -83,7 +96,7 @@ def mail_deliver(
                     key=key,
                     agreement_id=agreement_id,
                     recipient=recipient,
-                    address=recipient.email,
+                    address=address,
                     subject=subject[:300],
                     message_id=message_id,
                     sent_at=timezone.now(),
@@ -95,7 +108,7 @@ def mail_deliver(
         message = EmailMultiAlternatives(
             subject,
             text,
-            to=[recipient.email],
+            to=[address],
             connection=connection,
             headers={"Message-ID": message_id},
         )

@@ -20,7 +20,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
 from .enums import AUTHOR_ROLES, AgreementStatus, Party, Role
-from .models import Agreement, Organisation, user_roles
+from .models import Agreement, Organisation, user_administered_organisations, user_roles
 
 
 class Action(StrEnum):
@@ -189,3 +189,29 @@ def get_agreement_for(
     if not CHECKS[action](user, agreement):
         raise PermissionDenied
     return agreement
+
+
+# --- Teams (agreements.team) -----------------------------------------------------------
+
+
+def is_organisation_admin(user, organisation_id: int) -> bool:
+    """Whether ``user`` administers the organisation's team (invites, roles, removals)."""
+    return organisation_id in user_administered_organisations(user)
+
+
+def get_organisation_for_admin(user, pk: int) -> Organisation:
+    """The organisation ``pk`` if ``user`` administers its team.
+
+    404 for someone outside it (staff included: a team is its organisation's business),
+    403 for a member who is not one of its administrators.
+    """
+    if role_in(user, pk) is None:
+        raise Http404
+    if not is_organisation_admin(user, pk):
+        raise PermissionDenied
+    return Organisation.objects.get(pk=pk)
+
+
+def can_create_organisation(user) -> bool:
+    """Staff set up a new organisation and invite its first administrator."""
+    return user.is_authenticated and user.is_staff

@@ -121,6 +121,7 @@ INSTALLED_APPS = [
     "agreements",
     "agreements.evidence",  # the seal's long-term evidence (archive timestamps), issue 14
     "agreements.negotiation",  # comments, field history, changes since last read, issue 21
+    "agreements.team",  # organisations' teams: invitations, roles, their log (issue 20)
     # django-allauth: log-in, password, single sign-on and second factors. After
     # agreements, whose templates (templates/account, templates/mfa, ...) replace its own.
     "allauth",
@@ -221,6 +222,9 @@ SLA_SITE_URL = (
 # manage.py send_reminders (agreements.reminders): remind a representative once their
 # signature has been awaited for more than this many days, and the authors and management
 # once the renewal date of a signed agreement without successor is this many days away.
+# Invitation mails (new and resent) per organisation and hour (agreements.team): enough
+# to invite a department, too few to use the portal to send mail at scale.
+SLA_TEAM_INVITATIONS_PER_HOUR = env_int("SLA_TEAM_INVITATIONS_PER_HOUR", 20)
 SLA_REMINDER_SIGNATURE_DAYS = env_int("SLA_REMINDER_SIGNATURE_DAYS", 3)
 SLA_REMINDER_RENEWAL_DAYS = env_int("SLA_REMINDER_RENEWAL_DAYS", 30)
 

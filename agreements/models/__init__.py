@@ -16,7 +16,13 @@ from .agreement import (
     signed_pdf_path,
 )
 from .frozen import STATUS_TRANSITIONS, WORKFLOW_FIELDS, AgreementFrozen, refuse_frozen_write
-from .organisation import Membership, Organisation, user_organisations_changed, user_roles
+from .organisation import (
+    Membership,
+    Organisation,
+    user_administered_organisations,
+    user_organisations_changed,
+    user_roles,
+)
 from .records import AuditEvent, Reminder, Signature, SignatureQuerySet
 
 __all__ = [
@@ -38,6 +44,7 @@ __all__ = [
     "framework_document_path",
     "refuse_frozen_write",
     "signed_pdf_path",
+    "user_administered_organisations",
     "user_organisations_changed",
     "user_roles",
 ]

@@ -54,9 +54,13 @@ class MembershipQuerySet(models.QuerySet):
     def with_role(self, role: Role) -> "MembershipQuerySet":
         return self.filter(role=role)
 
+    def admins(self) -> "MembershipQuerySet":
+        return self.filter(is_admin=True)
+
 
 class Membership(models.Model):
-    """A person's place in an organisation: marketing, sales or management."""
+    """A person's place in an organisation: marketing, sales or management, and whether
+    they also administer its team (agreements.team)."""
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,
@@ -76,6 +80,13 @@ class Membership(models.Model):
         max_length=200,
         blank=True,
         help_text=_("Wie die Person im Unterschriftenblock bezeichnet wird."),
+    )
+    # A second role beside the one above, not a fourth choice of it: who administers the
+    # team also writes, signs or reads as marketing, sales or management.
+    is_admin = models.BooleanField(
+        _("Organisationsadministration"),
+        default=False,
+        help_text=_("Lädt Personen ein, vergibt Rollen und entfernt Mitglieder (Seite «Team»)."),
     )
 
     objects = MembershipQuerySet.as_manager()
@@ -98,7 +109,7 @@ class Membership(models.Model):
 
 # The tables are the models' default names (no db_table is set): see _memberships.
 _MEMBERSHIPS_SQL = """
-    SELECT m.organisation_id, m.role, o.updated_at, (
+    SELECT m.organisation_id, m.role, o.updated_at, m.is_admin, (
         SELECT a.updated_at FROM agreements_agreement a
         WHERE a.organisation_id = m.organisation_id
         ORDER BY a.updated_at DESC LIMIT 1
@@ -119,14 +130,20 @@ def user_organisations_changed(user) -> dict[int, tuple]:
     and when the last of its agreements did. What the dashboard keys its cache on."""
     return {
         organisation_id: (organisation_changed, agreements_changed)
-        for organisation_id, (_, organisation_changed, agreements_changed) in _memberships(
-            user
-        ).items()
+        for organisation_id, (_, organisation_changed, agreements_changed, _admin) in (
+            _memberships(user).items()
+        )
     }
 
 
+def user_administered_organisations(user) -> list[int]:
+    """The ids of the organisations whose team ``user`` administers (no query of its own)."""
+    return sorted(o for o, (*_, is_admin) in _memberships(user).items() if is_admin)
+
+
 def _memberships(user) -> dict[int, tuple]:
-    """{organisation id: (role, organisation's updated_at, its agreements' last updated_at)}.
+    """{organisation id: (role, organisation's updated_at, its agreements' last updated_at,
+    whether the user administers it)}.
 
     One query per request, kept on the user object, which lives as long as the request;
     the last change of the agreements is one probe of the index ``agreement_recent_first``.
@@ -140,7 +157,9 @@ def _memberships(user) -> dict[int, tuple]:
         with connections[Membership.objects.db].cursor() as cursor:
             cursor.execute(_MEMBERSHIPS_SQL, [user.pk])
             memberships = user._sla_memberships = {
-                organisation_id: (role, organisation_changed, agreements_changed)
-                for organisation_id, role, organisation_changed, agreements_changed in cursor
+                organisation_id: (role, organisation_changed, agreements_changed, bool(is_admin))
+                for organisation_id, role, organisation_changed, is_admin, agreements_changed in (
+                    cursor
+                )
             }
     return memberships
