@@ -33,6 +33,8 @@ from agreements.demo import DEMO_PASSWORD, _create_agreement, load_demo
 from agreements.enums import Party, Role
 from agreements.models import Agreement, AuditEvent, Membership, Signature
 from agreements.negotiation.models import Comment, Thread
+from agreements.team.domain import invitation_create
+from agreements.team.tokens import invitation_token
 from agreements.uploads import framework_document_replace
 from agreements.workflow import agreement_renew
 
@@ -177,6 +179,43 @@ EXPECTED = {
     "agreement_actuals_csv": {
         "GET": (LOGIN, 404, GOALS, GOALS, GOALS, 404),
         "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    # --- Teams (issue 20): only the organisation's administrators (here management, as in
+    # the demo) see and change its team; staff create organisations. --------------------
+    "organisation_create": {
+        "GET": (LOGIN, 403, 403, 403, 403, 200),
+        "POST": (LOGIN, 403, 403, 403, 403, 302),
+    },
+    "team": {
+        "GET": (LOGIN, 404, 403, 403, 200, 404),  # staff are not its members: 404
+        "POST": (LOGIN, 405, 405, 405, 405, 405),
+    },
+    "team_invite": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 403, 403, 302, 404),
+    },
+    "team_member_change": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 403, 403, 302, 404),
+    },
+    # Sales represents the SLA awaiting signatures: refused with a message (302).
+    "team_member_remove": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 403, 403, 302, 404),
+    },
+    "team_invitation_resend": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 403, 403, 302, 404),
+    },
+    "team_invitation_revoke": {
+        "GET": (LOGIN, 405, 405, 405, 405, 405),
+        "POST": (LOGIN, 404, 403, 403, 302, 404),
+    },
+    # The mail's link: the sign-up for a visitor (an empty form: 400), refused for an
+    # account with another address.
+    "invitation_accept": {
+        "GET": (200, 403, 403, 403, 403, 403),
+        "POST": (400, 403, 403, 403, 403, 403),
     },
     # --- Identity (django-allauth): log-in, password, second factors, single sign-on ------
     # Pages for anonymous visitors send a logged-in one on to the dashboard (302); account
@@ -532,7 +571,14 @@ def _build_world() -> dict:
     # reaches it through the passkey pages; allauth looks passkeys up by owner and type.
     authenticator = TOTP.activate(users[Role.MARKETING], "JBSWY3DPEHPK3PXP").instance
     admin = make_user("matrix-admin", is_staff=True, is_superuser=True)
+    invitation = invitation_create(
+        organisation=organisation,
+        email="neu@muster.example",
+        role=Role.SALES,
+        actor=users[Role.MANAGEMENT],
+    )
     return {
+        "invitation": invitation,
         "agreements": agreements,
         "users": {
             "anonymous": None,
@@ -574,6 +620,15 @@ def url_for(name: str, world, agreement) -> str:
     }
     if name in objects:
         return reverse(name, args=[objects[name].pk])
+    if name in ("team", "team_invite"):
+        return reverse(name, args=[organisation.pk])
+    if name in ("team_member_change", "team_member_remove"):
+        membership = Membership.objects.get(organisation=organisation, role=Role.SALES)
+        return reverse(name, args=[organisation.pk, membership.pk])
+    if name in ("team_invitation_resend", "team_invitation_revoke"):
+        return reverse(name, args=[organisation.pk, world["invitation"].pk])
+    if name == "invitation_accept":
+        return reverse(name, args=[invitation_token(world["invitation"])])
     if name in ("agreement_step", "agreement_step_preview"):
         return reverse(name, kwargs={"pk": agreement.pk, "step": "grunddaten"})
     if name == "agreement_comment_edit":
@@ -631,6 +686,12 @@ def post_data(name: str, user, agreement) -> dict:
         return {"period": agreement.start_date.isoformat()}
     if name == "pdf_verify":
         return {"pdf": _framework_pdf()}  # a PDF the portal never issued: "unknown"
+    if name == "organisation_create":
+        return {"name": "Neu AG", "admin_email": "it@neu.example", "admin_role": Role.SALES}
+    if name == "team_invite":
+        return {"email": "weitere@muster.example", "role": Role.MARKETING}
+    if name == "team_member_change":
+        return {"role": Role.SALES, "job_title": "Verkaufsleitung"}
     if name == "set_language":
         return {"language": "en", "next": "/"}
     if name == "account_reset_password":
