@@ -249,7 +249,7 @@ def _team_page(request, organisation, invite_form, *, status=200):
             "form": MembershipForm(
                 instance=membership,
                 auto_id=f"member-{membership.pk}-%s",
-                form_id=f"member-{membership.pk}",
+                form_id=f"member-form-{membership.pk}",
             ),
             "second_factor": membership.user_id in with_factor,
         }
