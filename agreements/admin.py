@@ -35,8 +35,8 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 @admin.register(Membership)
 class MembershipAdmin(admin.ModelAdmin):
-    list_display = ["user", "organisation", "role", "job_title"]
-    list_filter = ["role", "organisation"]
+    list_display = ["user", "organisation", "role", "is_admin", "job_title"]
+    list_filter = ["role", "is_admin", "organisation"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]
     list_select_related = ["user", "organisation"]
     autocomplete_fields = ["user", "organisation"]

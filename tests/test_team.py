@@ -354,3 +354,29 @@ def test_the_team_page_in_english(muster):
     client.cookies["django_language"] = "en"
     page = client.get(reverse("team", args=[muster.pk])).content.decode()
     assert "Invite someone" in page
+
+
+def test_a_revoked_invitation_is_neither_revoked_nor_resent_again(muster, commit):
+    admin = logged_in("management")
+    invite(admin, muster, commit)
+    invitation = Invitation.objects.get(email="lea@muster.example")
+    admin.post(reverse("team_invitation_revoke", args=[muster.pk, invitation.pk]))
+    response = admin.post(
+        reverse("team_invitation_resend", args=[muster.pk, invitation.pk]), follow=True
+    )
+    assert "Die Einladung an lea@muster.example ist schon widerrufen." in response.content.decode()
+    assert len(mail.outbox) == 1
+
+
+def test_an_administrator_may_leave_once_another_one_is_there(muster):
+    anna = Membership.objects.get(organisation=muster, role=Role.MARKETING)
+    claudia = Membership.objects.get(organisation=muster, role=Role.MANAGEMENT)
+    admin = logged_in("management")
+    admin.post(
+        reverse("team_member_change", args=[muster.pk, anna.pk]),
+        {"role": Role.MARKETING, "job_title": anna.job_title, "is_admin": "on"},
+    )
+    response = admin.post(reverse("team_member_remove", args=[muster.pk, claudia.pk]))
+    assert response.url == reverse("dashboard")
+    assert admin.get(reverse("team", args=[muster.pk])).status_code == 404
+    assert logged_in("marketing").get(reverse("team", args=[muster.pk])).status_code == 200

@@ -92,16 +92,7 @@ def invitation_create(
 def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
     """A new link (the old one stops working), valid 7 days from now, mailed again."""
     with transaction.atomic():
-        organisation = _lock(invitation.organisation_id)
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.EXPIRED):
-            raise TeamRefused(
-                _(
-                    "Die Einladung an %(email)s ist %(status)s; sie kann nicht erneut "
-                    "gesendet werden."
-                )
-                % {"email": invitation.email, "status": invitation.get_status_display().lower()}
-            )
+        organisation, invitation = _lock_open(invitation)
         _refuse_throttled(organisation)
         now = timezone.now()
         invitation.nonce = new_nonce()
@@ -122,13 +113,7 @@ def invitation_resend(*, invitation: Invitation, actor) -> Invitation:
 def invitation_revoke(*, invitation: Invitation, actor) -> Invitation:
     """The link stops working at once; the row stays, for the log."""
     with transaction.atomic():
-        organisation = _lock(invitation.organisation_id)
-        invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
-        if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.EXPIRED):
-            raise TeamRefused(
-                _("Die Einladung an %(email)s ist %(status)s; es gibt nichts zu widerrufen.")
-                % {"email": invitation.email, "status": invitation.get_status_display().lower()}
-            )
+        organisation, invitation = _lock_open(invitation)
         invitation.revoked_at = timezone.now()
         invitation.save(update_fields=["revoked_at"])
         _record(
@@ -344,6 +329,19 @@ def _refuse_throttled(organisation: Organisation) -> None:
 
 def _lock(organisation_id: int) -> Organisation:
     return Organisation.objects.select_for_update().get(pk=organisation_id)
+
+
+def _lock_open(invitation: Invitation) -> tuple[Organisation, Invitation]:
+    """The organisation and the invitation, locked; refused unless it is still open
+    (pending, or expired: a resend renews it, a revoke closes it)."""
+    organisation = _lock(invitation.organisation_id)
+    invitation = Invitation.objects.select_for_update().get(pk=invitation.pk)
+    if invitation.status not in (InvitationStatus.PENDING, InvitationStatus.EXPIRED):
+        raise TeamRefused(
+            _("Die Einladung an %(email)s ist schon %(status)s.")
+            % {"email": invitation.email, "status": invitation.get_status_display().lower()}
+        )
+    return organisation, invitation
 
 
 def _record(

@@ -108,36 +108,37 @@ def team_member_remove(request, pk: int, membership_pk: int):
 @login_required
 @require_POST
 def team_invitation_resend(request, pk: int, invitation_pk: int):
-    organisation = get_organisation_for_admin(request.user, pk)
-    invitation = get_object_or_404(Invitation, pk=invitation_pk, organisation=organisation)
-    try:
-        domain.invitation_resend(invitation=invitation, actor=request.user)
-    except domain.TeamRefused as refusal:
-        messages.error(request, str(refusal))
-    else:
-        messages.success(
-            request,
-            _("Die Einladung an %(email)s ist erneut unterwegs; der frühere Link gilt nicht mehr.")
-            % {"email": invitation.email},
-        )
-    return redirect("team", pk=pk)
+    return _invitation_step(
+        request,
+        pk,
+        invitation_pk,
+        domain.invitation_resend,
+        _("Die Einladung an %(email)s ist erneut unterwegs; der frühere Link gilt nicht mehr."),
+    )
 
 
 @login_required
 @require_POST
 def team_invitation_revoke(request, pk: int, invitation_pk: int):
+    return _invitation_step(
+        request,
+        pk,
+        invitation_pk,
+        domain.invitation_revoke,
+        _("Die Einladung an %(email)s ist widerrufen; ihr Link gilt nicht mehr."),
+    )
+
+
+def _invitation_step(request, pk: int, invitation_pk: int, step, done: str):
+    """Resend or revoke an open invitation of the organisation, back to the Team page."""
     organisation = get_organisation_for_admin(request.user, pk)
     invitation = get_object_or_404(Invitation, pk=invitation_pk, organisation=organisation)
     try:
-        domain.invitation_revoke(invitation=invitation, actor=request.user)
+        step(invitation=invitation, actor=request.user)
     except domain.TeamRefused as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(
-            request,
-            _("Die Einladung an %(email)s ist widerrufen; ihr Link gilt nicht mehr.")
-            % {"email": invitation.email},
-        )
+        messages.success(request, done % {"email": invitation.email})
     return redirect("team", pk=pk)
 
 
