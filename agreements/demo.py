@@ -99,6 +99,11 @@ def load_demo() -> Agreement:
             },
         )
         users[role] = user
+    # A demo database from before teams existed gets its administrator too.
+    if not Membership.objects.admins().filter(organisation=organisation).exists():
+        Membership.objects.filter(organisation=organisation, user=users[Role.MANAGEMENT]).update(
+            is_admin=True
+        )
 
     admin, created = User.objects.get_or_create(
         username="admin",

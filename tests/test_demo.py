@@ -104,3 +104,9 @@ def test_loader_refuses_to_run_in_production(settings):
     with pytest.raises(CommandError, match="DJANGO_DEBUG off"):
         call_command("load_demo")
     assert not get_user_model().objects.exists()
+
+
+def test_muster_ag_has_an_organisation_administrator_who_is_not_staff(demo_agreement):
+    [admin] = Membership.objects.admins().filter(organisation=demo_agreement.organisation)
+    assert admin.user.username == "management" and not admin.user.is_staff
+    assert get_user_model().objects.get(username="admin").is_staff
