@@ -177,3 +177,38 @@ def test_a_provider_without_its_secret_stops_the_start(monkeypatch):
 
     with pytest.raises(ImproperlyConfigured, match="SLA_OIDC_GOOGLE_SECRET"):
         env_oidc_providers()
+
+
+def test_an_invited_person_of_an_sso_organisation_logs_in_through_the_provider(
+    client, sso, db, django_capture_on_commit_callbacks
+):
+    """The invitation makes the account without a password; the provider's verified
+    address then links the first single sign-on to it (issue 20)."""
+    import re
+
+    from django.core import mail
+
+    from agreements.team.domain import invitation_create
+
+    organisation = Organisation.objects.create(name="Muster AG", require_sso=True)
+    boss = make_member(organisation, Role.MANAGEMENT, "boss")
+    with django_capture_on_commit_callbacks(execute=True):
+        invitation_create(
+            organisation=organisation,
+            email="anna.keller@muster.example",
+            role=Role.MARKETING,
+            actor=boss,
+        )
+    link = re.search(r"https?://[^/\s]+(/einladung/\S+/)", mail.outbox[-1].body).group(1)
+    page = client.get(link)
+    assert "password1" not in page.text  # the organisation's provider is the way in
+
+    response = client.post(link, {"first_name": "Anna", "last_name": "Keller"})
+    assert response["Location"] == reverse("account_login")
+    response = sso_log_in(client, "anna.idp")
+
+    anna = get_user_model().objects.get(email="anna.keller@muster.example")
+    assert response["Location"] == reverse("dashboard")
+    assert is_logged_in_as(client, anna)
+    assert anna.memberships.get().role == Role.MARKETING
+    assert not anna.has_usable_password()
