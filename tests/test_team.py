@@ -204,9 +204,12 @@ def test_an_existing_account_joins_with_one_click(muster, commit):
     invite(logged_in("management"), muster, commit, email="Tom@andere.example", role=Role.SALES)
     link = link_in(mail.outbox[-1])
 
-    response = Client().get(link)
+    tom = Client()
+    response = tom.get(link)
     assert "Anmelden und beitreten" in response.content.decode()
-    tom = logged_in("tom")
+    login = tom.post(response.context["login_url"], {"login": "tom", "password": "secret-pass-123"})
+    assert login.url == link  # back to the invitation after logging in
+    assert "Beitreten" in tom.get(link).content.decode()
     response = tom.post(link)
     assert response.status_code == 302
     assert Membership.objects.get(user__username="tom", organisation=muster).role == Role.SALES

@@ -7,6 +7,9 @@ and refuses what the rules forbid; a refusal comes back as a message on the Team
 
 from __future__ import annotations
 
+from urllib.parse import urlencode
+
+from allauth.account.app_settings import EmailVerificationMethod
 from allauth.account.utils import complete_signup
 from allauth.mfa.models import Authenticator
 from django.contrib import messages
@@ -195,7 +198,7 @@ def invitation_accept(request, token: str):
 
     has_account = get_user_model().objects.filter(email__iexact=invitation.email).exists()
     if has_account:
-        login_url = f"{reverse('account_login')}?next={request.path}"
+        login_url = f"{reverse('account_login')}?{urlencode({'next': request.path})}"
         return render(
             request,
             "team/invitation_login.html",
@@ -222,7 +225,9 @@ def invitation_accept(request, token: str):
                 )
                 return redirect("account_login")
             # allauth's own end of a sign-up: the log-in with its stages and signals.
-            return complete_signup(request, new_user, "none", reverse("dashboard"))
+            return complete_signup(
+                request, new_user, EmailVerificationMethod.NONE, reverse("dashboard")
+            )
     status = 400 if request.method == "POST" else 200
     return render(
         request,
