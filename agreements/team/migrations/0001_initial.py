@@ -12,7 +12,7 @@ class Migration(migrations.Migration):
     initial = True
 
     dependencies = [
-        ("agreements", "0011_membership_is_admin"),
+        ("agreements", "0013_membership_is_admin"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 

@@ -7,7 +7,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('agreements', '0010_mail_delivery'),
+        ('agreements', '0012_single_line_names_actuals_events'),
     ]
 
     operations = [
