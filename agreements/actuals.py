@@ -1,45 +1,29 @@
-"""The reported figures of a signed SLA and how far they reach its goals (issue 8).
+"""The reported figures of a signed SLA, period by period (issue 8).
 
 A signed agreement's term is cut into periods of its ``sql_period`` (``agreement_periods``).
 For each period Marketing reports the marketing figures and Sales the sales figures
-(``FIELDS_BY_ROLE``); ``actuals_save`` writes them, whether typed into the form or
-imported from a CSV file (``agreements.actuals_csv``), all or nothing.
-
-``goal_report`` computes what the management dashboard and the "Zielerreichung" PDF show:
-
-- SQL goal: SQLs handed over in a period against ``sql_target`` (the target per period,
-  section 6), and cumulatively: the SQLs of all periods up to this one against
-  ``sql_target`` times the number of those periods. A period not reported yet counts as
-  0 SQLs in the cumulative figure once a later period is reported. Periods cut short by the
-  term's start or end keep the full target: the SLA states a target per period, not per day.
-- Response time: leads processed within the agreed hours as a share of the SQLs handed over.
-- Funnel: the reported figures summed over the periods, beside the planned funnel of the
-  appendix (which states the figures for the whole term), with the conversion rates. The
-  status compares with the plan's share for the periods reported so far (three of four
-  quarters reported: three quarters of the plan), so that a year is not red until December.
-
-Status light per goal: green from 100 %, yellow from 80 %, red below (``LIGHT_GREEN_FROM``,
-``LIGHT_YELLOW_FROM``); grey while nothing is reported.
+(``permissions.actuals_fields_for``); ``actuals_save`` writes them, whether typed into the
+form or imported from a CSV file (``agreements.actuals_csv``), all or nothing. How far they
+reach the goals: ``agreements.attainment``.
 """
 
 from __future__ import annotations
 
-import calendar
 import datetime
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext_lazy as _
 
 from .audit import RequestMeta, audit_record
-from .document import conversion_rate, swiss_date
-from .enums import AgreementStatus, AuditAction, FunnelStage, Role, SqlPeriod
+from .dates import add_months
+from .document import swiss_date
+from .enums import SIGNED_STATUSES, AuditAction, FunnelStage, Role, SqlPeriod
 from .models import Agreement, PeriodActuals
-from .numbers import format_amount, format_integer
-from .numbers import format_percent as percent_text
+from .permissions import actuals_fields_for
 
 MONTHS_PER_PERIOD = {
     SqlPeriod.MONTH: 1,
@@ -48,18 +32,6 @@ MONTHS_PER_PERIOD = {
     SqlPeriod.YEAR: 12,
 }
 
-# Who reports what. Marketing hands over SQLs and sees the funnel up to SQL; Sales knows
-# how fast it processed them and what they became (customers, revenue).
-MARKETING_FIELDS = (
-    "sqls_handed_over",
-    "funnel_visits",
-    "funnel_target_accounts",
-    "funnel_mql",
-    "funnel_prospects",
-    "funnel_sql",
-)
-SALES_FIELDS = ("leads_in_time", "revenue", "attributed_revenue", "funnel_customers")
-FIELDS_BY_ROLE = {Role.MARKETING: MARKETING_FIELDS, Role.SALES: SALES_FIELDS}
 ACTUALS_FIELDS = (
     "sqls_handed_over",
     "leads_in_time",
@@ -68,13 +40,6 @@ ACTUALS_FIELDS = (
     *(stage.field_name for stage in FunnelStage),
 )
 AMOUNT_FIELDS = frozenset({"revenue", "attributed_revenue"})
-
-# Statuses whose periods take figures: a superseded agreement's last period is often
-# reported after its successor was signed.
-ACTUALS_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED)
-
-LIGHT_GREEN_FROM = Decimal(100)
-LIGHT_YELLOW_FROM = Decimal(80)
 
 
 @dataclass(frozen=True)
@@ -93,18 +58,11 @@ class Period:
         return f"{swiss_date(self.start)}–{swiss_date(self.end)}"
 
 
-def _add_months(day: datetime.date, months: int) -> datetime.date:
-    """``day`` moved on by ``months``; the 31st becomes the month's last day if needed."""
-    month_index = day.month - 1 + months
-    year, month = day.year + month_index // 12, month_index % 12 + 1
-    return datetime.date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
-
-
 def _period_label(start: datetime.date, end: datetime.date, months: int) -> str:
     aligned = (
         start.day == 1
         and (start.month - 1) % months == 0
-        and end == _add_months(start, months) - datetime.timedelta(days=1)
+        and end == add_months(start, months) - datetime.timedelta(days=1)
     )
     if not aligned:
         return f"{start:%d.%m.}–{swiss_date(end)}"
@@ -132,16 +90,18 @@ def agreement_periods(agreement: Agreement) -> list[Period]:
     while start <= agreement.end_date:
         # Counted from the term's start, not from the previous period: 31.01. + 1 month
         # is 28.02., and the next must again be 31.03., not 28.03.
-        following = _add_months(agreement.start_date, months * step)
+        following = add_months(agreement.start_date, months * step)
         end = min(following - datetime.timedelta(days=1), agreement.end_date)
         periods.append(Period(start, end, _period_label(start, end, months)))
         start, step = following, step + 1
     return periods
 
 
-def fields_for_role(role: Role | None) -> tuple[str, ...]:
-    """The figures a member of ``role`` reports; none for management or a non-member."""
-    return FIELDS_BY_ROLE.get(role, ())
+class ActualsRefused(Exception):
+    """Figures this role may not report, or an agreement that takes none (not signed).
+
+    The forms offer neither; the views answer it with 403.
+    """
 
 
 @dataclass(frozen=True)
@@ -163,25 +123,25 @@ def actuals_save(
 ) -> list[PeriodActuals]:
     """Write the reported figures of one or more periods, all or nothing.
 
-    Refuses (PermissionDenied) a figure that is not ``role``'s to report and an agreement
+    Refuses (``ActualsRefused``) a figure that is not ``role``'s to report and an agreement
     that is not signed; raises ValidationError, naming the period (and CSV line), when a
     period is not one of the agreement's or a figure breaks a rule. Figures not named in an
     entry keep their stored value. What changed, each figure from its old to its new
     value, is one ``actuals_saved`` event in the agreement's audit trail: the figures
     decide the status lights management reads.
     """
-    allowed = set(fields_for_role(role))
+    allowed = set(actuals_fields_for(role))
     with transaction.atomic():
         agreement = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        if agreement.status not in ACTUALS_STATUSES:
-            raise PermissionDenied("Ist-Werte gibt es nur für unterzeichnete Vereinbarungen.")
+        if agreement.status not in SIGNED_STATUSES:
+            raise ActualsRefused("Ist-Werte gibt es nur für unterzeichnete Vereinbarungen.")
         periods = {period.start: period for period in agreement_periods(agreement)}
         existing = {a.period_start: a for a in PeriodActuals.objects.filter(agreement=agreement)}
         saved, changes = [], {}
         for entry in entries:
             foreign = set(entry.values) - allowed
             if foreign:
-                raise PermissionDenied(f"Nicht Sache der Rolle {role}: {sorted(foreign)}")
+                raise ActualsRefused(f"Nicht Sache der Rolle {role}: {sorted(foreign)}")
             where = _where(entry)
             period = periods.get(entry.period_start)
             if period is None:
@@ -231,308 +191,3 @@ def _where(entry: ActualsEntry) -> str:
     if entry.line is not None:
         return str(_("Zeile %(line)s") % {"line": entry.line})
     return str(_("Periode ab %(date)s") % {"date": swiss_date(entry.period_start)})
-
-
-# --- Attainment ---------------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Light:
-    """A status light: "green", "yellow", "red" or "grey" (nothing to judge yet)."""
-
-    colour: str
-
-    @property
-    def label(self) -> str:
-        return str(LIGHT_LABELS[self.colour])
-
-    @property
-    def symbol(self) -> str:
-        # Shape as well as colour: readable in grey print and without colour vision.
-        return {"green": "●", "yellow": "▲", "red": "■", "grey": "○"}[self.colour]
-
-
-LIGHT_LABELS = {
-    "green": _("erreicht"),
-    "yellow": _("knapp verfehlt"),
-    "red": _("verfehlt"),
-    "grey": _("keine Daten"),
-}
-
-
-def status_light(percent: Decimal | None) -> Light:
-    """Green from 100 %, yellow from 80 %, red below; grey when there is no figure."""
-    if percent is None:
-        return Light("grey")
-    if percent >= LIGHT_GREEN_FROM:
-        return Light("green")
-    if percent >= LIGHT_YELLOW_FROM:
-        return Light("yellow")
-    return Light("red")
-
-
-def percent_of(actual, target) -> Decimal | None:
-    """``actual`` as a percentage of ``target``; None when either is missing or target is 0."""
-    if actual is None or not target:
-        return None
-    return Decimal(actual) * 100 / Decimal(target)
-
-
-def format_percent(value: Decimal | None) -> str:
-    """A share for the dashboard's tables, "–" while it cannot be computed."""
-    return percent_text(value) if value is not None else "–"
-
-
-def format_number(value) -> str:
-    """A reported figure (a count, or an amount in francs), "–" while not reported."""
-    if value is None:
-        return "–"
-    if isinstance(value, Decimal):
-        return format_amount(value)
-    return format_integer(value)
-
-
-@dataclass
-class PeriodRow:
-    """One period on the dashboard: its figures and how far they reach the goals."""
-
-    period: Period
-    actuals: PeriodActuals | None
-    sql_attainment: Decimal | None
-    cumulative_sql: int | None
-    cumulative_target: int | None
-    cumulative_attainment: Decimal | None
-    response_compliance: Decimal | None
-
-    @property
-    def reported(self) -> bool:
-        return self.actuals is not None
-
-    def figure(self, name: str):
-        return getattr(self.actuals, name, None) if self.actuals else None
-
-    @property
-    def sql_light(self) -> Light:
-        return status_light(self.sql_attainment)
-
-    @property
-    def cumulative_light(self) -> Light:
-        return status_light(self.cumulative_attainment)
-
-    @property
-    def response_light(self) -> Light:
-        return status_light(self.response_compliance)
-
-    @property
-    def sqls_text(self) -> str:
-        return format_number(self.figure("sqls_handed_over"))
-
-    @property
-    def leads_in_time_text(self) -> str:
-        return format_number(self.figure("leads_in_time"))
-
-    @property
-    def revenue_text(self) -> str:
-        return format_number(self.figure("revenue"))
-
-    @property
-    def attributed_revenue_text(self) -> str:
-        return format_number(self.figure("attributed_revenue"))
-
-    @property
-    def sql_attainment_text(self) -> str:
-        return format_percent(self.sql_attainment)
-
-    @property
-    def cumulative_text(self) -> str:
-        return format_percent(self.cumulative_attainment)
-
-    @property
-    def response_text(self) -> str:
-        return format_percent(self.response_compliance)
-
-
-@dataclass(frozen=True)
-class FunnelComparison:
-    """One funnel stage: planned for the term, reported so far, and the rates to it."""
-
-    stage: FunnelStage
-    planned: int | None  # for the whole term
-    planned_to_date: Decimal | None  # the plan's share for the periods reported so far
-    actual: int | None
-    planned_rate: Decimal | None  # conversion from the stage above; None for the first
-    actual_rate: Decimal | None
-
-    @property
-    def attainment(self) -> Decimal | None:
-        return percent_of(self.actual, self.planned_to_date)
-
-    @property
-    def light(self) -> Light:
-        return status_light(self.attainment)
-
-    @property
-    def label(self) -> str:
-        return self.stage.label
-
-    @property
-    def planned_to_date_text(self) -> str:
-        if self.planned_to_date is None:
-            return "–"
-        return format_number(int(self.planned_to_date.to_integral_value(ROUND_HALF_UP)))
-
-    @property
-    def planned_text(self) -> str:
-        return format_number(self.planned)
-
-    @property
-    def actual_text(self) -> str:
-        return format_number(self.actual)
-
-    @property
-    def attainment_text(self) -> str:
-        return format_percent(self.attainment)
-
-    @property
-    def planned_rate_text(self) -> str:
-        return format_percent(self.planned_rate)
-
-    @property
-    def actual_rate_text(self) -> str:
-        return format_percent(self.actual_rate)
-
-
-@dataclass
-class GoalReport:
-    """What the dashboard and the "Zielerreichung" PDF show for one agreement."""
-
-    agreement: Agreement
-    rows: list[PeriodRow]
-    funnel: list[FunnelComparison]
-    total_sqls: int | None = None
-    total_leads_in_time: int | None = None
-    total_revenue: Decimal | None = None
-    total_attributed_revenue: Decimal | None = None
-    sql_attainment: Decimal | None = None  # cumulative, up to the last reported period
-    response_compliance: Decimal | None = None  # over all reported periods
-    reported_periods: int = 0
-
-    @property
-    def sql_light(self) -> Light:
-        return status_light(self.sql_attainment)
-
-    @property
-    def response_light(self) -> Light:
-        return status_light(self.response_compliance)
-
-    @property
-    def sql_attainment_text(self) -> str:
-        return format_percent(self.sql_attainment)
-
-    @property
-    def response_text(self) -> str:
-        return format_percent(self.response_compliance)
-
-    @property
-    def total_sqls_text(self) -> str:
-        return format_number(self.total_sqls)
-
-    @property
-    def total_revenue_text(self) -> str:
-        return format_number(self.total_revenue)
-
-    @property
-    def total_attributed_revenue_text(self) -> str:
-        return format_number(self.total_attributed_revenue)
-
-    @property
-    def funnel_light(self) -> Light:
-        """The funnel's bottom line: customers won against the plan."""
-        return self.funnel[-1].light if self.funnel else Light("grey")
-
-
-def _sum(values: Iterable) -> int | Decimal | None:
-    present = [value for value in values if value is not None]
-    return sum(present) if present else None
-
-
-def goal_report(agreement: Agreement, actuals: Iterable[PeriodActuals]) -> GoalReport:
-    """The attainment of ``agreement``'s goals from its reported ``actuals`` (no queries)."""
-    by_start = {a.period_start: a for a in actuals}
-    target = agreement.sql_target
-    rows = []
-    running_sqls = 0
-    last_reported = -1
-    periods = agreement_periods(agreement)
-    for index, period in enumerate(periods):
-        if by_start.get(period.start) and by_start[period.start].sqls_handed_over is not None:
-            last_reported = index
-    for index, period in enumerate(periods):
-        entry = by_start.get(period.start)
-        sqls = entry.sqls_handed_over if entry else None
-        running_sqls += sqls or 0
-        # Cumulative up to the last reported period; later, empty periods have no figure yet.
-        if index <= last_reported:
-            cumulative_sql = running_sqls
-            cumulative_target = target * (index + 1) if target else None
-            cumulative_attainment = percent_of(cumulative_sql, cumulative_target)
-        else:
-            cumulative_sql = cumulative_target = cumulative_attainment = None
-        compliance = (
-            percent_of(entry.leads_in_time, entry.sqls_handed_over)
-            if entry and entry.leads_in_time is not None
-            else None
-        )
-        rows.append(
-            PeriodRow(
-                period=period,
-                actuals=entry,
-                sql_attainment=percent_of(sqls, target),
-                cumulative_sql=cumulative_sql,
-                cumulative_target=cumulative_target,
-                cumulative_attainment=cumulative_attainment,
-                response_compliance=compliance,
-            )
-        )
-
-    reported = [row.actuals for row in rows if row.actuals is not None]
-    share = Decimal(len(reported)) / len(periods) if periods and reported else None
-    funnel = []
-    previous_planned = previous_actual = None
-    for index, stage in enumerate(FunnelStage):
-        planned = agreement.funnel_figure(stage)
-        actual = _sum(getattr(a, stage.field_name) for a in reported)
-        funnel.append(
-            FunnelComparison(
-                stage=stage,
-                planned=planned,
-                planned_to_date=planned * share if planned is not None and share else None,
-                actual=actual,
-                planned_rate=conversion_rate(previous_planned, planned) if index else None,
-                actual_rate=conversion_rate(previous_actual, actual) if index else None,
-            )
-        )
-        previous_planned, previous_actual = planned, actual
-
-    report = GoalReport(agreement=agreement, rows=rows, funnel=funnel)
-    report.reported_periods = len(reported)
-    report.total_sqls = _sum(a.sqls_handed_over for a in reported)
-    # Compliance over the periods in which Sales reported: their SQLs only.
-    timed = [a for a in reported if a.leads_in_time is not None and a.sqls_handed_over]
-    report.total_leads_in_time = _sum(a.leads_in_time for a in timed)
-    report.response_compliance = percent_of(
-        report.total_leads_in_time, _sum(a.sqls_handed_over for a in timed)
-    )
-    report.total_revenue = _sum(a.revenue for a in reported)
-    report.total_attributed_revenue = _sum(a.attributed_revenue for a in reported)
-    if last_reported >= 0:
-        report.sql_attainment = rows[last_reported].cumulative_attainment
-    return report
-
-
-def goal_reports(agreements: Sequence[Agreement]) -> list[GoalReport]:
-    """The reports of many agreements with one query for all their actuals."""
-    by_agreement: dict[int, list[PeriodActuals]] = {a.pk: [] for a in agreements}
-    for actuals in PeriodActuals.objects.filter(agreement__in=[a.pk for a in agreements]):
-        by_agreement[actuals.agreement_id].append(actuals)
-    return [goal_report(a, by_agreement[a.pk]) for a in agreements]

@@ -28,19 +28,21 @@ import re
 from dataclasses import dataclass, field
 from decimal import Decimal
 
+from django.core import signing
 from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 
+from . import dates
 from .actuals import (
     ACTUALS_FIELDS,
     AMOUNT_FIELDS,
     ActualsEntry,
     Period,
     agreement_periods,
-    fields_for_role,
 )
 from .models import Agreement, PeriodActuals
-from .numbers import NumberInputError, parse_amount, parse_integer
+from .numbers import NumberInputError, format_figure, parse_amount, parse_integer
+from .permissions import actuals_fields_for
 
 # CSV column -> PeriodActuals field.
 COLUMNS = {
@@ -93,15 +95,13 @@ def parse_figure(text: str, *, amount: bool) -> int | Decimal:
 
 def parse_date(text: str) -> datetime.date:
     """31.12.2026, 31.12.26, 1.1.2026 or 2026-12-31."""
-    value = text.strip()
-    for pattern in ("%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"):
-        try:
-            return datetime.datetime.strptime(value, pattern).date()
-        except ValueError:
-            continue
-    raise CsvValueError(
-        _("„%(text)s“ ist kein Datum (erwartet 31.12.2026 oder 2026-12-31).") % {"text": value}
-    )
+    day = dates.parse_date(text)
+    if day is None:
+        raise CsvValueError(
+            _("„%(text)s“ ist kein Datum (erwartet 31.12.2026 oder 2026-12-31).")
+            % {"text": text.strip()}
+        )
+    return day
 
 
 @dataclass
@@ -166,7 +166,7 @@ def actuals_csv_parse(*, agreement: Agreement, data: bytes, role) -> CsvImport:
     if len(set(names)) != len(names):
         result.errors.append(_("Zeile 1: Eine Spalte kommt doppelt vor."))
         return result
-    own = set(fields_for_role(role))
+    own = set(actuals_fields_for(role))
     applied = {i: COLUMNS[n] for i, n in enumerate(names) if n in COLUMNS and COLUMNS[n] in own}
     result.ignored_columns = [n for n in names if n in COLUMNS and COLUMNS[n] not in own]
     result.columns = [c for c in COLUMNS if COLUMNS[c] in applied.values()]
@@ -268,6 +268,60 @@ def _check_rules(entry: ActualsEntry, stored: PeriodActuals | None, errors) -> N
             )
             % {"line": entry.line, "column": column, "in_time": in_time, "sqls": sqls}
         )
+
+
+# The preview carries the parsed lines to the confirmation, signed: what is saved is
+# exactly what was shown, and a changed field is refused.
+PREVIEW_SALT = "agreements.actuals-import"
+PREVIEW_MAX_AGE = 60 * 60  # a preview left open over lunch must be uploaded again
+
+
+class PreviewExpired(Exception):
+    """The confirmation's preview is too old or its signature does not hold."""
+
+
+class PreviewForeign(Exception):
+    """The confirmation's preview was made for another agreement or another user."""
+
+
+def preview_seal(*, agreement: Agreement, user, entries: list[ActualsEntry]) -> str:
+    """The entries of a read file, signed for the confirmation (``preview_open``)."""
+    return signing.dumps(
+        {"agreement": agreement.pk, "user": user.pk, "entries": entries_dump(entries)},
+        salt=PREVIEW_SALT,
+    )
+
+
+def preview_open(*, token: str, agreement: Agreement, user) -> list[ActualsEntry]:
+    """The entries ``preview_seal`` signed, for this agreement and user only.
+
+    Raises ``PreviewExpired`` for an old or altered token, ``PreviewForeign`` for one
+    made for someone or something else.
+    """
+    try:
+        payload = signing.loads(token, salt=PREVIEW_SALT, max_age=PREVIEW_MAX_AGE)
+    except signing.BadSignature:
+        raise PreviewExpired from None
+    if payload["agreement"] != agreement.pk or payload["user"] != user.pk:
+        raise PreviewForeign
+    return entries_load(payload["entries"])
+
+
+def preview_rows(agreement: Agreement, result: CsvImport) -> list[tuple[Period, int, list[str]]]:
+    """What the preview lists: per entry its period, its line and the figures read."""
+    periods = {period.start: period for period in agreement_periods(agreement)}
+    fields = [COLUMNS[column] for column in result.columns]
+    return [
+        (
+            periods[entry.period_start],
+            entry.line,
+            [
+                format_figure(entry.values.get(name)) if name in entry.values else ""
+                for name in fields
+            ],
+        )
+        for entry in result.entries
+    ]
 
 
 def entries_dump(entries: list[ActualsEntry]) -> list[dict]:

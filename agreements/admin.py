@@ -5,7 +5,6 @@ from django.contrib.auth import get_user_model
 from django.contrib.auth.admin import UserAdmin
 from django.utils.translation import gettext_lazy as _
 
-from .enums import AgreementStatus
 from .models import (
     Agreement,
     AuditEvent,
@@ -16,6 +15,7 @@ from .models import (
     Reminder,
     Signature,
 )
+from .permissions import content_editable
 
 
 class MembershipInline(admin.TabularInline):
@@ -43,8 +43,8 @@ class MembershipAdmin(admin.ModelAdmin):
 
 
 def is_editable(agreement) -> bool:
-    """Only a draft is edited; a submitted or signed agreement is frozen (workflow.py)."""
-    return agreement is None or agreement.status == AgreementStatus.DRAFT
+    """A new agreement, or a draft: a submitted or signed one is frozen (permissions)."""
+    return agreement is None or content_editable(agreement)
 
 
 class FurtherDefinitionInline(admin.TabularInline):

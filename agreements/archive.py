@@ -34,7 +34,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from .audit import RequestMeta, audit_record
-from .enums import AgreementStatus, AuditAction
+from .enums import SIGNED_STATUSES, AuditAction
 from .models import Agreement, AuditEvent, Signature
 from .pdf import AuditPageData, PdfRenderError, SignatureRow, render_agreement_pdf
 from .seal import SealError, seal_pdf
@@ -43,7 +43,6 @@ from .snapshot import canonical_json
 logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 64 * 1024
-SIGNED_STATUSES = (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED)
 
 # German umlauts are written out in file names, as Swiss German does without them.
 TRANSLITERATION = str.maketrans(

@@ -39,7 +39,7 @@ from django.db.transaction import TransactionManagementError
 from django.utils import timezone
 from django.utils.translation import gettext, ngettext
 
-from .enums import AgreementStatus, AuditAction, Party
+from .enums import SIGNED_STATUSES, AuditAction, Party
 from .identity.client import client_ip
 from .models import Agreement, AuditEvent, Signature
 from .snapshot import canonical_json, content_changes, sha256_hex, snapshot_sha256
@@ -352,10 +352,7 @@ def _state_problem(agreement, *, read_file: bool) -> tuple[int, str] | None:
     if problem:
         return problem
 
-    completed = agreement.completed_at or agreement.status in (
-        AgreementStatus.SIGNED,
-        AgreementStatus.SUPERSEDED,
-    )
+    completed = agreement.completed_at or agreement.status in SIGNED_STATUSES
     if completed:
         completion = (
             trail.filter(action=AuditAction.COMPLETED, sequence__gt=submit.sequence)

@@ -23,6 +23,7 @@ from .document import swiss_date
 from .fingerprints import FURTHER_DEFINITIONS
 from .models import Agreement
 from .numbers import format_integer
+from .people import display_name
 from .snapshot import NON_CONTENT_FIELDS, REPRESENTATIVE_FIELDS
 
 EMPTY = "–"
@@ -143,7 +144,7 @@ def display_value(agreement: Agreement, field: models.Field) -> str:
     if isinstance(field, models.DateField):
         return swiss_date(value)
     if isinstance(field, models.ForeignKey):
-        return value.get_full_name() or value.get_username()
+        return display_name(value)
     if isinstance(value, int):
         return format_integer(value)
     return str(value)

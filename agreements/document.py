@@ -3,7 +3,7 @@
 ``SlaDocument`` turns an ``Agreement`` into what ``templates/agreements/document.html``
 needs: every placeholder of the template as a ``Slot`` that renders either the escaped
 value or, while it is empty, the template's own placeholder marked as missing. The same
-slots answer "what is still missing, and in which wizard step is it filled".
+slots answer "what is still missing, and which field fills it".
 
 The document is always German, whatever language the interface speaks, so the values
 are formatted here and not by the active locale.
@@ -36,8 +36,10 @@ from .enums import (
     ReportingAudience,
     ReportingChannel,
 )
+from .fingerprints import FURTHER_DEFINITIONS
 from .models import Signature
 from .numbers import format_integer, format_percent
+from .people import display_name
 
 TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
 DOTS = "……"  # the template's blank for a definition or a figure
@@ -80,7 +82,9 @@ class Slot:
     placeholder: str
     # What the interface's missing list calls it: translated, unlike the document's text.
     label: str | Promise
-    step: str  # the slug of the wizard step that fills it (agreements.wizard.STEPS)
+    # The field of Agreement that fills it (the first, where several do): what the wizard
+    # reads the slot's step from (agreements.wizard.step_of).
+    field: str
     text: str  # empty while missing
 
     @property
@@ -146,23 +150,21 @@ class SlaDocument:
         self.agreement = agreement
         self.slots: dict[str, Slot] = {}
         a = agreement
-        self._add("firma", "[FIRMA]", _("Firma"), "grunddaten", a.organisation.name)
+        self._add("firma", "[FIRMA]", _("Firma"), a.organisation.name, field="organisation")
 
         # 2. Geltungsbereich, repeated in 11. Erneuerung
-        self._add("start_date", "[START_DATUM]", _("Startdatum"), "grunddaten", _date(a.start_date))
-        self._add("end_date", "[END_DATUM]", _("Enddatum"), "grunddaten", _date(a.end_date))
+        self._add("start_date", "[START_DATUM]", _("Startdatum"), _date(a.start_date))
+        self._add("end_date", "[END_DATUM]", _("Enddatum"), _date(a.end_date))
         self._add(
             "geographic_unit",
             "[WIRKUNGSBEREICH GEOGRAFISCH]",
             _("Geschäftseinheit (geografisch)"),
-            "grunddaten",
             a.geographic_unit,
         )
         self._add(
             "group_subgroup",
             "[GRUPPE_UNTERGRUPPE]",
             _("Gruppe / Untergruppe"),
-            "grunddaten",
             a.group_subgroup,
         )
 
@@ -173,15 +175,13 @@ class SlaDocument:
                 f"{party.value}_function",
                 placeholder,
                 format_lazy(_("Funktion {party}"), party=party.label),
-                "parteien",
                 getattr(a, f"{party.value}_function"),
             )
             self._add(
                 f"{party.value}_representative",
                 "[NAME]",
                 format_lazy(_("Vertretung {party}"), party=party.label),
-                "parteien",
-                _full_name(a.representative(party)),
+                display_name(a.representative(party)),
             )
 
         # 4. Rahmen
@@ -190,12 +190,11 @@ class SlaDocument:
         if system and getattr(a, "framework_document", None):
             name = a.framework_document_name or FRAMEWORK_DOCUMENT_DEFAULT_NAME
             system = f"{system} (Dokument im Anhang: {name})"
-        self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", _("System"), "rahmen", system)
+        self._add("system_name", "[SYSTEM_NAME, DOKUMENT IM ANHANG]", _("System"), system)
         self._add(
             "system_created_on",
             "[ERSTELLUNGSDATUM]",
             _("Erstellungsdatum des Systems"),
-            "rahmen",
             _date(a.system_created_on),
         )
 
@@ -206,12 +205,11 @@ class SlaDocument:
                 name,
                 DOTS,
                 format_lazy(_("Definition {term}"), term=label),
-                "definitionen",
                 _sentence(text) if period_follows else text,
             )
         x, y, z = (_stage_label(s) for s in (a.rate_x_stage, a.rate_y_stage, a.rate_z_stage))
-        self._add("rate_xy", "[X zu Y]", _("Stufen X und Y"), "definitionen", _pair(x, y))
-        self._add("rate_yz", "[Y zu Z]", _("Stufen Y und Z"), "definitionen", _pair(y, z))
+        self._add("rate_xy", "[X zu Y]", _("Stufen X und Y"), _pair(x, y), field="rate_x_stage")
+        self._add("rate_yz", "[Y zu Z]", _("Stufen Y und Z"), _pair(y, z), field="rate_z_stage")
         if further_definitions is None:
             further_definitions = list(a.further_definitions.all()) if a.pk else []
         self.further_definitions = [
@@ -220,7 +218,7 @@ class SlaDocument:
                 Slot(
                     DOTS,
                     format_lazy(_("Definition {term}"), term=d.term),
-                    "definitionen",
+                    FURTHER_DEFINITIONS,
                     _sentence(d.text),
                 ),
             )
@@ -232,14 +230,12 @@ class SlaDocument:
             "sql_target",
             "[ANZAHL]",
             _("Anzahl SQL"),
-            "ziele",
             format_integer(a.sql_target) if a.sql_target is not None else "",
         )
         self._add(
             "sql_period",
             "[ZEITRAUM]",
             _("Zeitraum"),
-            "ziele",
             SQL_PERIOD_DOCUMENT.get(a.sql_period, ""),
         )
         hours = a.response_time_hours
@@ -247,14 +243,13 @@ class SlaDocument:
             "response_time",
             "[STUNDEN]",
             _("Bearbeitungszeit"),
-            "ziele",
             "" if hours is None else f"{hours} Stunde" if hours == 1 else f"{hours} Stunden",
+            field="response_time_hours",
         )
         self._add(
             "report_back",
             "[UMSATZ/ATTRIBUTION]",
             _("Meldung nach Abschluss"),
-            "ziele",
             REPORT_BACK_DOCUMENT.get(a.report_back, ""),
         )
 
@@ -268,7 +263,13 @@ class SlaDocument:
         # that "und" stands once, before the last: "SQL-Metriken, Umsatz, Pipeline, Churn
         # und NPS", never "Umsatz und Pipeline, Churn und NPS".
         metrics += [item.strip() for item in METRIC_SEPARATOR.split(a.metric_other) if item.strip()]
-        self._add("metrics", "[SQL METRIKEN, UMSATZ]", _("Metriken"), "ziele", german_list(metrics))
+        self._add(
+            "metrics",
+            "[SQL METRIKEN, UMSATZ]",
+            _("Metriken"),
+            german_list(metrics),
+            field="metric_sql",
+        )
 
         # 8. Verantwortungsbereiche
         for party in Party:
@@ -276,14 +277,12 @@ class SlaDocument:
                 f"{party.value}_responsible",
                 "[NAME]",
                 format_lazy(_("Verantwortung {party}"), party=party.label),
-                "verantwortung",
                 getattr(a, f"{party.value}_responsible"),
             )
             self._add(
                 f"{party.value}_deputy",
                 "[STELLVERTRETUNG]",
                 format_lazy(_("Stellvertretung {party}"), party=party.label),
-                "verantwortung",
                 getattr(a, f"{party.value}_deputy"),
             )
 
@@ -297,7 +296,6 @@ class SlaDocument:
             "reporting_channel",
             "[HUBSPOT MARKETING/SALES DASHBOARD/PPT/TOOL]",
             _("Reporting-Kanal"),
-            "reporting",
             channel,
         )
         audience = (
@@ -309,21 +307,18 @@ class SlaDocument:
             "reporting_audience",
             "[LEITUNGSEBENE/GESCHÄFTSLEITUNG]",
             _("Reporting zu Handen"),
-            "reporting",
             audience,
         )
         self._add(
             "exchange_interval",
             "[INTERVALL]",
             _("Intervall des Austauschs"),
-            "reporting",
             EXCHANGE_INTERVAL_ADJECTIVE.get(a.exchange_interval, ""),
         )
         self._add(
             "renewal_date",
             "[ERNEUERUNGSDATUM]",
             _("Erneuerungsdatum"),
-            "reporting",
             _date(a.renewal_date),
         )
 
@@ -340,13 +335,12 @@ class SlaDocument:
                 )
                 if stage.phase
                 else format_lazy(_("Funnel {stage}"), stage=stage.document_label),
-                "funnel",
                 "" if figure is None else format_integer(figure),
             )
             rate, value = None, None
             if index:
                 value = conversion_rate(previous, figure)
-                rate = "–" if value is None else format_percent(value)
+                rate = format_percent(value)
             self.funnel.append(FunnelRow(stage, slot, rate, value is not None and value > 100))
             previous = figure
 
@@ -357,8 +351,11 @@ class SlaDocument:
             _signature_line(party, a.representative(party), signed.get(party)) for party in Party
         ]
 
-    def _add(self, name: str, placeholder: str, label: str | Promise, step: str, text) -> Slot:
-        slot = Slot(placeholder, label, step, (text or "").strip())
+    def _add(
+        self, name: str, placeholder: str, label: str | Promise, text, *, field: str = ""
+    ) -> Slot:
+        """The slot ``name``, filled by the field of the same name unless ``field`` says."""
+        slot = Slot(placeholder, label, field or name, (text or "").strip())
         self.slots[name] = slot
         return slot
 
@@ -410,10 +407,10 @@ def _valid_signatures(agreement) -> list:
 
 def _signature_line(party: Party, representative, signature) -> SignatureLine:
     if signature is None:
-        return SignatureLine(party, _full_name(representative))
+        return SignatureLine(party, display_name(representative))
     return SignatureLine(
         party,
-        _full_name(representative),
+        display_name(representative),
         signer=signature.typed_name,
         job_title=getattr(signature, "job_title", None) or "",
         signed_at=swiss_time(signature.signed_at),
@@ -422,12 +419,6 @@ def _signature_line(party: Party, representative, signature) -> SignatureLine:
 
 def _date(value: datetime.date | None) -> str:
     return swiss_date(value) if value else ""
-
-
-def _full_name(user) -> str:
-    if user is None:
-        return ""
-    return user.get_full_name() or user.get_username()
 
 
 def _sentence(text: str) -> str:

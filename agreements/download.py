@@ -17,7 +17,7 @@ from django.db import transaction
 
 from . import archive
 from .audit import RequestMeta, audit_record
-from .enums import AuditAction
+from .enums import SIGNED_STATUSES, AuditAction
 from .evidence.archive_timestamps import signed_pdf_newest
 from .models import Agreement
 from .tasks.engine import TaskState, task_state
@@ -52,7 +52,7 @@ class PdfState(enum.StrEnum):
 
 def signed_pdf_state(agreement: Agreement) -> PdfState:
     """Where the agreement's PDF stands; asks the task table only while it is not stored."""
-    if agreement.status not in archive.SIGNED_STATUSES:
+    if agreement.status not in SIGNED_STATUSES:
         return PdfState.PREVIEW
     if agreement.signed_pdf:
         return PdfState.STORED

@@ -34,6 +34,11 @@ class AgreementStatus(models.TextChoices):
     SUPERSEDED = "superseded", _("Abgelöst")
 
 
+# Fully signed: the signed agreement, and one a signed renewal has since replaced. Both
+# have their sealed PDF, their goals and their Ist-Werte.
+SIGNED_STATUSES = frozenset({AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED})
+
+
 class AuditAction(models.TextChoices):
     """What an ``AuditEvent`` records; one value per kind of step on an agreement."""
 

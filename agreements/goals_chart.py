@@ -14,7 +14,7 @@ from decimal import Decimal
 from django.utils.html import format_html
 from django.utils.safestring import SafeString, mark_safe
 
-from .actuals import LIGHT_GREEN_FROM, LIGHT_YELLOW_FROM, FunnelComparison, PeriodRow
+from .attainment import LIGHT_GREEN_FROM, LIGHT_YELLOW_FROM, FunnelComparison, PeriodRow
 from .funnel import FONT_FAMILY, _number, _text
 from .numbers import format_percent
 

@@ -26,11 +26,12 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.html import escape, format_html
 from django.utils.safestring import mark_safe
-from django.utils.translation import gettext
+from django.utils.translation import gettext, gettext_lazy
 
 from .enums import AuditAction, Party, Role
 from .models import Agreement, AuditEvent, Signature
 from .outbox import mail_deliver
+from .people import display_name
 
 # The audit events whose workflow step calls for mail (``send_for_event``).
 MAIL_ACTIONS = (
@@ -56,8 +57,8 @@ def send_for_event(event_id: int) -> None:
         case AuditAction.SUBMITTED:
             send_sign_requests(agreement_id=event.agreement_id, actor_id=event.actor_id, key=key)
         case AuditAction.DECLINED | AuditAction.REOPENED:
-            send = send_declined if event.action == AuditAction.DECLINED else send_reopened
-            send(
+            send_back_to_draft(
+                action=event.action,
                 agreement_id=event.agreement_id,
                 actor_id=event.actor_id,
                 reason=details["reason"],
@@ -94,39 +95,30 @@ def send_sign_requests(*, agreement_id: int, actor_id: int, key: str) -> None:
             )
 
 
-def send_declined(
-    *, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int], key: str
+def send_back_to_draft(
+    *,
+    action: AuditAction,
+    agreement_id: int,
+    actor_id: int,
+    reason: str,
+    voided_ids: list[int],
+    key: str,
 ) -> None:
-    """ "Abgelehnt" to everyone involved but the representative who declined."""
+    """ "Abgelehnt" (a decline) or "Zurück in Bearbeitung" (a reopen) to everyone involved
+    but the person who sent the agreement back."""
     agreement = _agreement(agreement_id)
-    actor = _user(actor_id)
+    if action == AuditAction.DECLINED:
+        template, subject = "declined", gettext_lazy("Abgelehnt: %(title)s")
+    else:
+        template, subject = "reopened", gettext_lazy("Zurück in Bearbeitung: %(title)s")
     with translation.override(settings.LANGUAGE_CODE):
         _send(
-            "declined",
-            gettext("Abgelehnt: %(title)s") % {"title": agreement},
+            template,
+            str(subject) % {"title": agreement},
             [u for u in _involved(agreement) if u.pk != actor_id],
             agreement,
             key=key,
-            actor_name=_name(actor),
-            reason=reason,
-            voided=_signature_lines(voided_ids),
-        )
-
-
-def send_reopened(
-    *, agreement_id: int, actor_id: int, reason: str, voided_ids: list[int], key: str
-) -> None:
-    """ "Zurück in Bearbeitung" to everyone involved but the author who reopened."""
-    agreement = _agreement(agreement_id)
-    actor = _user(actor_id)
-    with translation.override(settings.LANGUAGE_CODE):
-        _send(
-            "reopened",
-            gettext("Zurück in Bearbeitung: %(title)s") % {"title": agreement},
-            [u for u in _involved(agreement) if u.pk != actor_id],
-            agreement,
-            key=key,
-            actor_name=_name(actor),
+            actor_name=_name(_user(actor_id)),
             reason=reason,
             voided=_signature_lines(voided_ids),
         )
@@ -298,9 +290,7 @@ def _involved(agreement) -> list:
 
 
 def _name(user) -> str:
-    if user is None:
-        return gettext("Jemand")
-    return user.get_full_name() or user.get_username()
+    return display_name(user) if user is not None else gettext("Jemand")
 
 
 def _signature_lines(signature_ids) -> list[str]:

@@ -63,8 +63,26 @@ def format_amount(value: Decimal) -> str:
     return f"{whole.replace(',', THOUSANDS)}.{cents}"
 
 
-def format_percent(value: Decimal | int, *, places: int = 1) -> str:
-    """Decimal("45.63") -> "45,6 %": a decimal comma, a no-break space before the sign."""
+# What a figure not reported yet, or a share that cannot be computed, shows.
+MISSING = "–"
+
+
+def format_figure(value: int | Decimal | None) -> str:
+    """A reported figure: a count (34’000) or an amount in francs (1’234.50); "–" while none."""
+    if value is None:
+        return MISSING
+    if isinstance(value, Decimal):
+        return format_amount(value)
+    return format_integer(value)
+
+
+def format_percent(value: Decimal | int | None, *, places: int = 1) -> str:
+    """Decimal("45.63") -> "45,6 %": a decimal comma, a no-break space before the sign.
+
+    "–" for None: a share that cannot be computed (nothing reported, a target of 0).
+    """
+    if value is None:
+        return MISSING
     step = Decimal(1).scaleb(-places)
     rounded = Decimal(value).quantize(step, rounding=ROUND_HALF_UP, context=EXACT)
     whole, _point, fraction = f"{rounded:,.{places}f}".partition(".")

@@ -342,7 +342,7 @@ def pdf_warm_up() -> None:
 def render_goals_pdf(report, *, generated_at: datetime.datetime) -> bytes:
     """The goals dashboard of one agreement as a German PDF, "Zielerreichung" (issue 8).
 
-    ``report`` is an ``agreements.actuals.GoalReport``. The same fetcher and print.css as
+    ``report`` is an ``agreements.attainment.GoalReport``. The same fetcher and print.css as
     the SLA; not sealed and never stored: the figures change with every report.
     """
     from django.utils import translation

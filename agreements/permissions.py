@@ -10,7 +10,13 @@ representatives sign and decline. The ``can_*`` predicates add *now*: whether th
 button makes sense in the agreement's current state, mirroring the checks in
 ``agreements.workflow``. A request that passes the first but comes too late (a second
 click after the status changed) is not forbidden; the workflow refuses it under the row
-lock with a message, which the views show. The workflow has the last word.
+lock with a message, which the views show. The workflow has the last word, and asks
+the same predicates here with ``fresh=True``: the role read from the database under its
+row lock rather than the request's memo.
+
+Also here: who reports which figures (``ACTUALS_FIELDS_BY_ROLE``) and whether an
+agreement's content may still change at all (``content_editable``), which the admin,
+the uploads and the wizard ask.
 """
 
 from collections.abc import Sequence
@@ -19,8 +25,8 @@ from enum import StrEnum
 from django.core.exceptions import PermissionDenied
 from django.http import Http404
 
-from .enums import AUTHOR_ROLES, AgreementStatus, Party, Role
-from .models import Agreement, Organisation, user_administered_organisations, user_roles
+from .enums import AUTHOR_ROLES, SIGNED_STATUSES, AgreementStatus, Party, Role
+from .models import Agreement, Membership, Organisation, user_administered_organisations, user_roles
 
 
 class Action(StrEnum):
@@ -36,10 +42,33 @@ class Action(StrEnum):
     ENTER_ACTUALS = "enter_actuals"  # report a period's figures (issue 8)
 
 
-def role_in(user, organisation_id: int) -> Role | None:
-    """The user's role in the organisation, or None when they are not a member."""
-    role = user_roles(user).get(organisation_id)
+def role_in(user, organisation_id: int, *, fresh: bool = False) -> Role | None:
+    """The user's role in the organisation, or None when they are not a member.
+
+    From the request's memo of the user's roles (``user_roles``), or with ``fresh`` read
+    now: the workflow asks inside its transaction, where a role changed a moment ago counts.
+    """
+    if fresh:
+        role = (
+            Membership.objects.filter(user=user, organisation_id=organisation_id)
+            .values_list("role", flat=True)
+            .first()
+            if user.is_authenticated
+            else None
+        )
+    else:
+        role = user_roles(user).get(organisation_id)
     return Role(role) if role else None
+
+
+def content_editable(agreement: Agreement) -> bool:
+    """Only a draft's content changes; from its submission on it is frozen (models.frozen)."""
+    return agreement.status == AgreementStatus.DRAFT
+
+
+def may_create(user) -> bool:
+    """Whether the user writes SLAs somewhere: a marketing or sales member of any organisation."""
+    return any(role in AUTHOR_ROLES for role in user_roles(user).values())
 
 
 def can_view(user, agreement: Agreement) -> bool:
@@ -48,10 +77,7 @@ def can_view(user, agreement: Agreement) -> bool:
 
 def can_edit(user, agreement: Agreement) -> bool:
     """Marketing and sales members write drafts; management reads."""
-    return (
-        agreement.status == AgreementStatus.DRAFT
-        and role_in(user, agreement.organisation_id) in AUTHOR_ROLES
-    )
+    return content_editable(agreement) and is_author(user, agreement)
 
 
 def author_organisations(user):
@@ -63,20 +89,20 @@ def author_organisations(user):
     ).distinct()
 
 
-def is_author(user, agreement: Agreement) -> bool:
+def is_author(user, agreement: Agreement, *, fresh: bool = False) -> bool:
     """A marketing or sales member of the agreement's organisation."""
-    return role_in(user, agreement.organisation_id) in AUTHOR_ROLES
+    return role_in(user, agreement.organisation_id, fresh=fresh) in AUTHOR_ROLES
 
 
-def represented_party(user, agreement: Agreement) -> Party | None:
+def represented_party(user, agreement: Agreement, *, fresh: bool = False) -> Party | None:
     """The party the user is the named representative of, in any state.
 
-    Named on the agreement *and* still holding the party's role, as ``agreement_sign``
-    requires: a representative who changed roles no longer signs.
+    Named on the agreement *and* still holding the party's role: a representative who
+    changed roles no longer signs nor declines.
     """
     if not user.is_authenticated:
         return None
-    role = role_in(user, agreement.organisation_id)
+    role = role_in(user, agreement.organisation_id, fresh=fresh)
     for party in Party:
         if (
             getattr(agreement, f"{party.value}_representative_id") == user.pk
@@ -133,16 +159,36 @@ def can_renew(user, agreement: Agreement) -> bool:
 
 def can_view_goals(user, agreement: Agreement) -> bool:
     """Every member reads the goals of a signed (or superseded) agreement; drafts have none."""
-    signed = agreement.status in (AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED)
-    return signed and can_view(user, agreement)
+    return agreement.status in SIGNED_STATUSES and can_view(user, agreement)
 
 
 def can_enter_actuals(user, agreement: Agreement) -> bool:
     """Marketing and Sales report figures for a signed agreement; management reads.
 
-    Which figures each may report: ``agreements.actuals.fields_for_role``.
+    Which figures each may report: ``actuals_fields_for``.
     """
     return can_view_goals(user, agreement) and is_author(user, agreement)
+
+
+# Who reports which of an agreement's Ist-Werte (agreements.actuals). Marketing hands over
+# SQLs and sees the funnel up to SQL; Sales knows how fast it processed them and what
+# they became (customers, revenue).
+ACTUALS_FIELDS_BY_ROLE = {
+    Role.MARKETING: (
+        "sqls_handed_over",
+        "funnel_visits",
+        "funnel_target_accounts",
+        "funnel_mql",
+        "funnel_prospects",
+        "funnel_sql",
+    ),
+    Role.SALES: ("leads_in_time", "revenue", "attributed_revenue", "funnel_customers"),
+}
+
+
+def actuals_fields_for(role: Role | None) -> tuple[str, ...]:
+    """The figures a member of ``role`` reports; none for management or a non-member."""
+    return ACTUALS_FIELDS_BY_ROLE.get(role, ())
 
 
 def _is_representative(user, agreement: Agreement) -> bool:

@@ -19,6 +19,8 @@ import datetime
 import hashlib
 import json
 
+from .people import display_name
+
 # Fields of Agreement that are not part of what the parties sign.
 NON_CONTENT_FIELDS = frozenset(
     {
@@ -76,7 +78,7 @@ def agreement_snapshot(agreement, *, framework_document_sha256: str | None = Non
         if field.name in REPRESENTATIVE_FIELDS:
             user = getattr(agreement, field.name)
             snapshot[field.name] = (
-                None if user is None else {"id": user.pk, "full_name": _full_name(user)}
+                None if user is None else {"id": user.pk, "full_name": display_name(user)}
             )
             continue
         snapshot[field.name] = _plain(getattr(agreement, field.attname))
@@ -101,11 +103,6 @@ def snapshot_sha256(snapshot: dict) -> str:
 def agreement_content_sha256(agreement) -> str:
     """The SHA-256 of the agreement's live content (``Agreement.content_hash``)."""
     return snapshot_sha256(agreement_snapshot(agreement))
-
-
-def _full_name(user) -> str:
-    """The name the document prints for a representative (as ``agreements.document``)."""
-    return user.get_full_name() or user.get_username()
 
 
 def _plain(value):

@@ -32,8 +32,8 @@ from pyhanko.pdf_utils.decode_limits import DecodeLimits
 from pyhanko.pdf_utils.misc import PdfDecodeLimitError
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from .enums import AgreementStatus
 from .models import Agreement
+from .permissions import content_editable
 from .sandbox import LimitExceeded, run_capped
 
 PDF_MAGIC = b"%PDF-"
@@ -267,7 +267,7 @@ def framework_document_replace(*, agreement: Agreement, uploaded_file) -> None:
     fields are written: the caller's step save records the revision and who changed it.
     The replaced file is deleted once the transaction commits.
     """
-    if agreement.status != AgreementStatus.DRAFT:
+    if not content_editable(agreement):
         raise ValueError("Only a draft's framework document can be replaced.")
     validate_framework_pdf(uploaded_file)
     previous = agreement.framework_document.name
@@ -280,7 +280,7 @@ def framework_document_replace(*, agreement: Agreement, uploaded_file) -> None:
 
 def framework_document_remove(*, agreement: Agreement) -> None:
     """Detach the draft's framework document and delete its file once the transaction commits."""
-    if agreement.status != AgreementStatus.DRAFT:
+    if not content_editable(agreement):
         raise ValueError("Only a draft's framework document can be removed.")
     previous = agreement.framework_document.name
     agreement.framework_document = ""

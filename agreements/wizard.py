@@ -13,14 +13,13 @@ from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import Http404
 from django.utils.translation import gettext_lazy as _
 
 from . import forms
 from .audit import RequestMeta, audit_record
 from .diff import FRAMEWORK_DOCUMENT, history_value, value_changes
 from .document import SlaDocument
-from .enums import AgreementStatus, AuditAction, Party
+from .enums import AuditAction, Party
 from .fingerprints import (
     FURTHER_DEFINITIONS,
     canonical,
@@ -29,6 +28,7 @@ from .fingerprints import (
     stored_value,
 )
 from .models import Agreement, FurtherDefinition
+from .permissions import content_editable, role_in
 from .uploads import framework_document_remove, framework_document_replace
 
 
@@ -112,12 +112,34 @@ STEPS = (
 STEP_BY_SLUG = {step.slug: step for step in STEPS}
 REVIEW = STEP_BY_SLUG["pruefen"]
 
+# The step that fills each field, read from the step forms' own ``Meta.fields``: a field
+# moved to another form moves its step with it. The organisation is chosen when the SLA
+# is created, on the first step (``NewAgreementForm``).
+STEP_OF_FIELD = {
+    "organisation": STEPS[0],
+    **{
+        name: step
+        for step in STEPS
+        if step.form_class
+        for name in (*step.form_class._meta.fields, *step.form_class.compared_extra)
+    },
+}
+
+
+class UnknownStep(LookupError):
+    """No step of the wizard has this slug."""
+
 
 def get_step(slug: str) -> Step:
     try:
         return STEP_BY_SLUG[slug]
     except KeyError:
-        raise Http404 from None
+        raise UnknownStep(slug) from None
+
+
+def step_of(slot) -> Step:
+    """The step in which an author fills a slot of the document (``document.Slot``)."""
+    return STEP_OF_FIELD[slot.field]
 
 
 def neighbours(step: Step) -> tuple[Step | None, Step | None]:
@@ -140,7 +162,8 @@ class StepState:
 def step_states(doc: SlaDocument) -> list[StepState]:
     missing_by_step: dict[str, int] = {}
     for slot in doc.missing:
-        missing_by_step[slot.step] = missing_by_step.get(slot.step, 0) + 1
+        slug = step_of(slot).slug
+        missing_by_step[slug] = missing_by_step.get(slug, 0) + 1
     return [StepState(step, missing_by_step.get(step.slug, 0)) for step in STEPS if step.form_class]
 
 
@@ -252,9 +275,9 @@ def agreement_create(*, organisation, values: dict, user, meta: RequestMeta) -> 
     """
     agreement = Agreement(organisation=organisation, **values)
     agreement.created_by = agreement.updated_by = user
-    role = user.memberships.get(organisation=organisation).role
+    role = role_in(user, organisation.pk, fresh=True)
     if role in Party.values:
-        setattr(agreement, f"{role}_representative", user)
+        setattr(agreement, f"{Party(role).value}_representative", user)
     _prefill_responsibles(agreement, Party)
     agreement.full_clean()
     agreement.save()
@@ -301,7 +324,7 @@ def agreement_save_step(
     resolutions = resolutions or {}
     with transaction.atomic():
         current = Agreement.objects.select_for_update().get(pk=agreement.pk)
-        if current.status != AgreementStatus.DRAFT:
+        if not content_editable(current):
             raise NotEditable(current)
         # name -> (posted, stored), canonical; the further definitions as one list.
         compared = {

@@ -25,9 +25,6 @@ Refusals raise ``WorkflowError`` with a German message the views show as they ar
 
 from __future__ import annotations
 
-import calendar
-import datetime
-
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
@@ -36,22 +33,30 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from .audit import RequestMeta, audit_record
+from .dates import renewal_dates
 from .document import SlaDocument
-from .enums import AUTHOR_ROLES, AgreementStatus, AuditAction, Party, SigningMethod
+from .enums import AgreementStatus, AuditAction, Party, SigningMethod
 from .identity.rules import method_allowed
 from .models import Agreement, FurtherDefinition, Membership, Signature
 from .negotiation.comments import thread_counts
+from .people import display_name
+from .permissions import is_author, represented_party
 from .snapshot import NON_CONTENT_FIELDS, agreement_snapshot, snapshot_sha256
 from .tasks.engine import enqueue_on_commit
 from .tasks.jobs import signed_pdf_task, workflow_mail_task
 
 
 class WorkflowError(Exception):
-    """A refused transition; ``message`` is the German sentence to show the user."""
+    """A refused transition; ``message`` is the German sentence to show the user.
 
-    def __init__(self, message):
+    ``current`` is the agreement as the transition found it under its row lock, when it
+    got that far: the page that shows the refusal needs no second read.
+    """
+
+    def __init__(self, message, *, current: Agreement | None = None):
         super().__init__(message)
         self.message = message
+        self.current = current
 
     def __str__(self) -> str:
         return str(self.message)
@@ -82,7 +87,7 @@ def agreement_submit(
             AgreementStatus.DRAFT,
             _("Nur ein Entwurf kann zur Unterzeichnung eingereicht werden."),
         )
-        if _role(user, agreement) not in AUTHOR_ROLES:
+        if not is_author(user, agreement, fresh=True):
             raise WorkflowError(_("Nur Mitglieder von Marketing oder Sales können einreichen."))
         if reviewed_revision is not None and reviewed_revision != agreement.revision:
             # Someone saved a step after this author reviewed: they would freeze a text
@@ -186,28 +191,32 @@ def agreement_sign(
             AgreementStatus.AWAITING_SIGNATURES,
             _("Diese Vereinbarung kann zurzeit nicht unterzeichnet werden."),
         )
-        if agreement.representative(party) != user or _role(user, agreement) != party.value:
+        if represented_party(user, agreement, fresh=True) != party:
             raise WorkflowError(
                 _("Nur die benannte Vertretung von %(party)s kann für %(party)s unterzeichnen.")
-                % {"party": party.label}
+                % {"party": party.label},
+                current=agreement,
             )
         if agreement.signatures.valid().filter(party=party).exists():
             raise WorkflowError(
-                _("Für %(party)s wurde bereits unterzeichnet.") % {"party": party.label}
+                _("Für %(party)s wurde bereits unterzeichnet.") % {"party": party.label},
+                current=agreement,
             )
         if not method_allowed(SigningMethod(method), agreement.organisation):
             raise WorkflowError(
                 _(
                     "Ihre Organisation verlangt zum Unterzeichnen einen zweiten Faktor: "
                     "einen Passkey oder einen Code aus der Authenticator-App."
-                )
+                ),
+                current=agreement,
             )
         if content_sha256 != agreement.content_sha256:
             raise WorkflowError(
                 _(
                     "Die Vereinbarung wurde geändert, seit Sie sie geöffnet haben. Bitte lesen "
                     "Sie die aktuelle Fassung und unterzeichnen Sie dann."
-                )
+                ),
+                current=agreement,
             )
         # The frozen content must still be the live content; a change through a path
         # that bypassed the lock is caught here rather than signed.
@@ -216,16 +225,18 @@ def agreement_sign(
                 _(
                     "Der Inhalt stimmt nicht mehr mit der eingereichten Fassung überein. "
                     "Bitte wenden Sie sich an die Administration."
-                )
+                ),
+                current=agreement,
             )
-        expected_name = user.get_full_name() or user.get_username()
+        expected_name = display_name(user)
         if _normalise_name(typed_name) != _normalise_name(expected_name):
             raise WorkflowError(
                 _(
                     "Bitte tippen Sie Ihren vollständigen Namen so, wie er in der Vereinbarung "
                     "steht: %(name)s."
                 )
-                % {"name": expected_name}
+                % {"name": expected_name},
+                current=agreement,
             )
 
         signature = Signature(
@@ -269,37 +280,21 @@ def agreement_decline(*, agreement: Agreement, user, reason: str, meta: RequestM
 
     ``reason`` is required; it goes into the voided signatures, the trail and the mail.
     """
-    with transaction.atomic():
-        agreement = _locked(agreement)
-        _require_status(
-            agreement,
-            AgreementStatus.AWAITING_SIGNATURES,
-            _("Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann abgelehnt werden."),
-        )
-        if not any(
-            agreement.representative(party) == user and _role(user, agreement) == party.value
-            for party in Party
-        ):
-            raise WorkflowError(
-                _("Nur die Vertretungen von Marketing und Sales können die Vereinbarung ablehnen.")
-            )
-        reason = (reason or "").strip()
-        if not reason:
-            raise WorkflowError(_("Bitte geben Sie einen Grund für die Ablehnung an."))
-
-        # Stored on the signature and read by everyone: in the SLA's own language, German,
-        # whatever language the person declining uses.
-        name = user.get_full_name() or user.get_username()
-        voided_ids = _back_to_draft(agreement, f"Abgelehnt von {name}: {reason}")
-        event = audit_record(
-            agreement=agreement,
-            action=AuditAction.DECLINED,
-            actor=user,
-            meta=meta,
-            details={"reason": reason, "voided_signature_ids": voided_ids},
-        )
-        enqueue_on_commit(workflow_mail_task, event_id=event.pk)
-    return agreement
+    return _send_back_to_draft(
+        agreement=agreement,
+        user=user,
+        meta=meta,
+        reason=reason,
+        action=AuditAction.DECLINED,
+        may=lambda user, agreement: represented_party(user, agreement, fresh=True) is not None,
+        wrong_status=_(
+            "Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann abgelehnt werden."
+        ),
+        not_allowed=_(
+            "Nur die Vertretungen von Marketing und Sales können die Vereinbarung ablehnen."
+        ),
+        reason_missing=_("Bitte geben Sie einen Grund für die Ablehnung an."),
+    )
 
 
 def agreement_reopen(
@@ -311,27 +306,51 @@ def agreement_reopen(
     noticed after submitting. A signed agreement cannot be reopened: it is changed by a
     renewal. ``reason`` is optional and goes into the trail and the mail.
     """
+    return _send_back_to_draft(
+        agreement=agreement,
+        user=user,
+        meta=meta,
+        reason=reason,
+        action=AuditAction.REOPENED,
+        may=lambda user, agreement: is_author(user, agreement, fresh=True),
+        wrong_status=_(
+            "Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann zur "
+            "Überarbeitung zurückgeholt werden."
+        ),
+        not_allowed=_(
+            "Nur Mitglieder von Marketing oder Sales können die Vereinbarung zurückholen."
+        ),
+    )
+
+
+# How a voided signature says why, in the SLA's own language, German, whatever language
+# the person acting uses: it is stored on the signature and read by everyone.
+VOID_REASON_VERB = {AuditAction.DECLINED: "Abgelehnt", AuditAction.REOPENED: "Zurückgeholt"}
+
+
+def _send_back_to_draft(
+    *, agreement, user, meta, reason, action, may, wrong_status, not_allowed, reason_missing=None
+) -> Agreement:
+    """Decline and reopen alike: under signature -> draft, signatures voided, all told.
+
+    ``may`` decides who acts; ``reason_missing`` is the refusal of an empty reason where
+    one is required.
+    """
     with transaction.atomic():
         agreement = _locked(agreement)
-        _require_status(
-            agreement,
-            AgreementStatus.AWAITING_SIGNATURES,
-            _(
-                "Nur eine Vereinbarung, die zur Unterzeichnung vorliegt, kann zur "
-                "Überarbeitung zurückgeholt werden."
-            ),
-        )
-        if _role(user, agreement) not in AUTHOR_ROLES:
-            raise WorkflowError(
-                _("Nur Mitglieder von Marketing oder Sales können die Vereinbarung zurückholen.")
-            )
+        _require_status(agreement, AgreementStatus.AWAITING_SIGNATURES, wrong_status)
+        if not may(user, agreement):
+            raise WorkflowError(not_allowed)
         reason = (reason or "").strip()
-        name = user.get_full_name() or user.get_username()
-        void_reason = f"Zurückgeholt von {name}: {reason}" if reason else f"Zurückgeholt von {name}"
-        voided_ids = _back_to_draft(agreement, void_reason)
+        if reason_missing and not reason:
+            raise WorkflowError(reason_missing)
+        void_reason = f"{VOID_REASON_VERB[action]} von {display_name(user)}"
+        voided_ids = _back_to_draft(
+            agreement, f"{void_reason}: {reason}" if reason else void_reason
+        )
         event = audit_record(
             agreement=agreement,
-            action=AuditAction.REOPENED,
+            action=action,
             actor=user,
             meta=meta,
             details={"reason": reason, "voided_signature_ids": voided_ids},
@@ -363,7 +382,7 @@ def agreement_renew(*, agreement: Agreement, user, meta: RequestMeta) -> Agreeme
             AgreementStatus.SIGNED,
             _("Nur eine unterzeichnete Vereinbarung kann erneuert werden."),
         )
-        if _role(user, agreement) not in AUTHOR_ROLES:
+        if not is_author(user, agreement, fresh=True):
             raise WorkflowError(
                 _("Nur Mitglieder von Marketing oder Sales können die Vereinbarung erneuern.")
             )
@@ -408,38 +427,6 @@ def agreement_renew(*, agreement: Agreement, user, meta: RequestMeta) -> Agreeme
         )
         enqueue_on_commit(workflow_mail_task, event_id=event.pk)
     return successor
-
-
-def renewal_dates(
-    start: datetime.date | None, end: datetime.date | None, renewal: datetime.date | None
-) -> tuple[datetime.date | None, datetime.date | None, datetime.date | None]:
-    """The next period's start, end and renewal date: moved on by the period's length.
-
-    A period of whole months (01.01.2027–31.12.2027, 15.03.–14.06.) moves by months, so
-    a year stays a year across 29 February and the renewal date keeps its day of the
-    month (01.12.2027 -> 01.12.2028; 29.02.2028 -> 28.02.2029). Any other period moves
-    by its exact number of days. Without a complete period nothing moves.
-    """
-    if start is None or end is None:
-        return start, end, renewal
-    following = end + datetime.timedelta(days=1)
-    months = (following.year - start.year) * 12 + following.month - start.month
-    if following.day == start.day and months > 0:
-        return (
-            following,
-            _add_months(following, months) - datetime.timedelta(days=1),
-            _add_months(renewal, months) if renewal else None,
-        )
-    span = following - start
-    return following, end + span, renewal + span if renewal else None
-
-
-def _add_months(value: datetime.date, months: int) -> datetime.date:
-    """``value`` moved by ``months``, on the month's last day where the day does not exist."""
-    index = value.year * 12 + value.month - 1 + months
-    year, month = divmod(index, 12)
-    day = min(value.day, calendar.monthrange(year, month + 1)[1])
-    return datetime.date(year, month + 1, day)
 
 
 def _complete(agreement: Agreement) -> None:
@@ -525,18 +512,7 @@ def _locked(agreement: Agreement) -> Agreement:
 
 def _require_status(agreement: Agreement, status: AgreementStatus, message) -> None:
     if agreement.status != status:
-        raise WorkflowError(message)
-
-
-def _role(user, agreement: Agreement) -> str | None:
-    """The user's role in the agreement's organisation, read fresh inside the transaction."""
-    if not user.is_authenticated:
-        return None
-    return (
-        Membership.objects.filter(user=user, organisation_id=agreement.organisation_id)
-        .values_list("role", flat=True)
-        .first()
-    )
+        raise WorkflowError(message, current=agreement)
 
 
 def _normalise_name(name: str) -> str:

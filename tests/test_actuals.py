@@ -4,9 +4,9 @@ import datetime
 from decimal import Decimal
 
 import pytest
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 
-from agreements.actuals import ActualsEntry, actuals_save
+from agreements.actuals import ActualsEntry, ActualsRefused, actuals_save
 from agreements.audit import audit_verify
 from agreements.enums import AuditAction, Role
 from agreements.models import AuditEvent, PeriodActuals
@@ -72,7 +72,7 @@ def test_sales_adds_its_figures_without_touching_marketings(signed):
 )
 def test_a_role_cannot_report_another_roles_figure(signed, role, field):
     agreement, users = signed
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActualsRefused):
         actuals_save(
             agreement=agreement,
             user=users[role],
@@ -121,7 +121,7 @@ def test_a_date_that_starts_no_period_is_refused(signed):
 
 def test_a_draft_takes_no_figures():
     draft = make_complete_agreement(year=2026)
-    with pytest.raises(PermissionDenied):
+    with pytest.raises(ActualsRefused):
         actuals_save(
             agreement=draft,
             user=draft.marketing_representative,

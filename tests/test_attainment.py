@@ -1,4 +1,4 @@
-"""Attainment of the goals (agreements.actuals.goal_report), checked against hand-computed cases."""
+"""Attainment of the goals (agreements.attainment.goal_report), against hand-computed cases."""
 
 import datetime
 from decimal import Decimal
@@ -7,13 +7,8 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from agreements.actuals import (
-    ActualsEntry,
-    actuals_save,
-    agreement_periods,
-    goal_report,
-    status_light,
-)
+from agreements.actuals import ActualsEntry, actuals_save, agreement_periods
+from agreements.attainment import goal_report, status_light
 from agreements.enums import Role, SqlPeriod
 from agreements.goals_chart import sql_attainment_svg
 from agreements.models import PeriodActuals

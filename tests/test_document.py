@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from agreements.document import SlaDocument
 from agreements.enums import FunnelStage, Party
 from agreements.models import Agreement, FurtherDefinition, Signature
+from agreements.wizard import step_of
 from tests.factories import (
     make_agreement,
     make_organisation,
@@ -136,7 +137,7 @@ def test_empty_draft_shows_every_placeholder_of_the_template():
         assert placeholder in text, placeholder
     doc = SlaDocument(agreement)
     assert not doc.is_complete
-    assert {slot.step for slot in doc.missing} == {
+    assert {step_of(slot).slug for slot in doc.missing} == {
         "grunddaten", "parteien", "rahmen", "definitionen",
         "ziele", "verantwortung", "reporting", "funnel",
     }  # fmt: skip

@@ -13,12 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agreements.audit import audit_verify
+from agreements.dates import renewal_dates
 from agreements.diff import agreement_diff, diff_fields
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.models import Agreement, FurtherDefinition, Membership
 from agreements.snapshot import NON_CONTENT_FIELDS
 from agreements.uploads import framework_document_replace
-from agreements.workflow import WorkflowError, agreement_renew, renewal_dates
+from agreements.workflow import WorkflowError, agreement_renew
 from tests.factories import make_pdf, make_request_meta, sign_agreement, submit_agreement
 
 User = get_user_model()

@@ -22,9 +22,9 @@ from django.utils import timezone
 from pyhanko.pdf_utils.reader import PdfFileReader
 from pyhanko.sign.general import extract_certificate_info, find_cms_attribute_iter
 
-from ..archive import SIGNED_STATUSES, SignedPdfError, SignedPdfMismatch
+from ..archive import SignedPdfError, SignedPdfMismatch
 from ..audit import RequestMeta, audit_record
-from ..enums import AuditAction
+from ..enums import SIGNED_STATUSES, AuditAction
 from ..models import Agreement
 from ..seal import pdf_archive_timestamp_add
 from .models import ArchiveTimestamp

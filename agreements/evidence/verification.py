@@ -22,7 +22,8 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from ..archive import CHUNK_SIZE, SIGNED_STATUSES, sha256_of, signature_rows
+from ..archive import CHUNK_SIZE, sha256_of, signature_rows
+from ..enums import SIGNED_STATUSES
 from ..models import Agreement
 from ..pdf import CONTENT_FILE_NAME, SignatureRow
 from ..sandbox import LimitExceeded, run_capped

@@ -11,6 +11,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from .. import dates
 from ..numbers import (
     NumberInputError,
     format_amount,
@@ -79,7 +80,7 @@ class SwissNumberField(forms.Field):
 # The SLA's dates are Swiss, whatever the interface language: 31.12.2027. A text input
 # rather than type=date, whose format follows the browser's locale (mm/dd/yyyy on an
 # English browser), not the document's.
-DATE_INPUT_FORMATS = ["%d.%m.%Y", "%d.%m.%y", "%Y-%m-%d"]
+DATE_INPUT_FORMATS = list(dates.DATE_INPUT_FORMATS)
 
 
 class DateInput(forms.DateInput):

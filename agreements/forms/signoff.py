@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import SigningMethod
 from ..identity import signing as identity_signing
 from ..identity import throttle as identity_throttle
+from ..people import display_name
 from ..uploads import PDF_MAGIC
 
 CONSENT_TEXT = _(
@@ -85,7 +86,7 @@ class SignForm(forms.Form):
             self.fields["password"].required = True
         self.fields["typed_name"].help_text = _(
             "So, wie er in der Vereinbarung steht: %(name)s"
-        ) % {"name": user.get_full_name() or user.get_username()}
+        ) % {"name": display_name(user)}
 
     def clean(self):
         cleaned = super().clean()

@@ -15,6 +15,7 @@ from django.utils.translation import gettext_lazy as _
 from ..enums import Party
 from ..fingerprints import FURTHER_DEFINITIONS, agreement_fingerprints, parse_fingerprints
 from ..models import Agreement, FurtherDefinition
+from ..people import display_name
 from ..uploads import FrameworkDocumentField
 from .fields import (
     DATE_INPUT_FORMATS,
@@ -122,7 +123,7 @@ class PartiesForm(StepForm):
                 memberships__organisation_id=self.instance.organisation_id,
                 memberships__role=party.value,
             ).order_by("last_name", "first_name")
-            field.label_from_instance = lambda user: user.get_full_name() or user.username
+            field.label_from_instance = display_name
             field.help_text = _("Unterzeichnet für %(party)s.") % {"party": party.label}
 
 

@@ -15,6 +15,7 @@ from django.db.models import F, Q
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import (
+    SIGNED_STATUSES,
     AgreementStatus,
     ExchangeInterval,
     FunnelStage,
@@ -75,7 +76,7 @@ class AgreementQuerySet(models.QuerySet):
 
     def signed(self) -> "AgreementQuerySet":
         """Fully signed agreements, including those a renewal has since superseded."""
-        return self.filter(status__in=(AgreementStatus.SIGNED, AgreementStatus.SUPERSEDED))
+        return self.filter(status__in=SIGNED_STATUSES)
 
     def for_organisation(self, organisation: Organisation) -> "AgreementQuerySet":
         return self.filter(organisation=organisation)

@@ -10,6 +10,7 @@ from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from ..enums import Role
+from ..people import display_name
 from ..validators import single_line
 
 
@@ -103,8 +104,7 @@ class Membership(models.Model):
         ]
 
     def __str__(self) -> str:
-        name = self.user.get_full_name() or self.user.get_username()
-        return f"{name} ({self.get_role_display()}, {self.organisation})"
+        return f"{display_name(self.user)} ({self.get_role_display()}, {self.organisation})"
 
 
 # The tables are the models' default names (no db_table is set): see _memberships.

@@ -23,6 +23,7 @@ from ..forms import FurtherDefinitionFormSet, NewAgreementForm, SubmitForm
 from ..models import Agreement, FurtherDefinition
 from ..negotiation.panel import comment_panel
 from ..negotiation.reading import page_changes
+from ..people import display_name
 from ..permissions import (
     Action,
     author_organisations,
@@ -67,7 +68,7 @@ def agreement_create(request):
 def agreement_step(request, pk: int, step: str):
     """Show one wizard step; on POST save it and go where the author asked."""
     agreement = get_agreement_for(request.user, pk, Action.VIEW)
-    step = wizard.get_step(step)
+    step = _step_or_404(step)
     if not can_edit(request.user, agreement):
         return _frozen(request, agreement)
     if step.form_class is None:
@@ -109,7 +110,7 @@ def agreement_step_preview(request, pk: int, step: str):
     agreement in memory; a value the form refuses shows as stored.
     """
     agreement = get_agreement_for(request.user, pk, Action.EDIT)
-    step = wizard.get_step(step)
+    step = _step_or_404(step)
     if step.form_class is None:
         raise Http404
     form, formset = _step_forms(step, agreement, request.POST, None)
@@ -135,7 +136,7 @@ def agreement_review(request, agreement):
         "states": wizard.step_states(doc),
         "step_number": len(wizard.STEPS),
         "step_total": len(wizard.STEPS),
-        "missing": [(slot, wizard.STEP_BY_SLUG[slot.step]) for slot in doc.missing],
+        "missing": [(slot, wizard.step_of(slot)) for slot in doc.missing],
         "can_submit": can_submit(request.user, agreement),
         "submit_form": SubmitForm(initial={"revision": agreement.revision}),
         **renewal_context(agreement),
@@ -143,6 +144,13 @@ def agreement_review(request, agreement):
         "changed_since": page_changes(request.user, agreement),
     }
     return render(request, "agreements/review.html", context)
+
+
+def _step_or_404(slug: str) -> wizard.Step:
+    try:
+        return wizard.get_step(slug)
+    except wizard.UnknownStep:
+        raise Http404 from None
 
 
 def _frozen(request, agreement):
@@ -291,7 +299,7 @@ def _render_conflict(request, step, form, formset, conflict):
             )
         )
     context = {
-        "who": current.updated_by.get_full_name() if current.updated_by else _("jemand"),
+        "who": display_name(current.updated_by) or _("jemand"),
         "when": current.updated_at,
         "rows": rows,
     }

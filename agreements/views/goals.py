@@ -5,7 +5,6 @@ import logging
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core import signing
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
@@ -19,21 +18,23 @@ from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
 
-from .. import actuals, actuals_csv, goals_chart
+from .. import actuals, actuals_csv, attainment, goals_chart
 from ..audit import RequestMeta
 from ..forms import ActualsImportForm, PeriodActualsForm
 from ..models import Agreement, PeriodActuals
+from ..numbers import format_figure
 from ..pdf import PdfRenderError, render_goals_pdf
-from ..permissions import Action, can_enter_actuals, get_agreement_for, role_in
+from ..permissions import (
+    Action,
+    actuals_fields_for,
+    can_enter_actuals,
+    get_agreement_for,
+    role_in,
+)
 from .lists import DASHBOARD_PAGE_SIZE
 from .pdf import pdf_unavailable
 
 logger = logging.getLogger(__name__)
-
-IMPORT_SALT = "agreements.actuals-import"
-
-
-IMPORT_MAX_AGE = 60 * 60  # a preview left open over lunch must be uploaded again
 
 
 @login_required
@@ -50,7 +51,7 @@ def goals_overview(request):
     return render(
         request,
         "agreements/goals_overview.html",
-        {"page": page, "reports": actuals.goal_reports(list(page.object_list))},
+        {"page": page, "reports": attainment.goal_reports(list(page.object_list))},
     )
 
 
@@ -59,7 +60,7 @@ def goals_overview(request):
 def agreement_goals(request, pk: int):
     """The management dashboard of one signed agreement: attainment per period, charts."""
     agreement = get_agreement_for(request.user, pk, Action.VIEW_GOALS)
-    report = actuals.goal_report(agreement, PeriodActuals.objects.filter(agreement=agreement))
+    report = attainment.goal_report(agreement, PeriodActuals.objects.filter(agreement=agreement))
     return render(
         request,
         "agreements/goals.html",
@@ -69,7 +70,7 @@ def agreement_goals(request, pk: int):
             "sql_chart": goals_chart.sql_attainment_svg(report.rows),
             "funnel_chart": goals_chart.funnel_attainment_svg(report.funnel),
             "can_enter": can_enter_actuals(request.user, agreement),
-            "thresholds": (actuals.LIGHT_GREEN_FROM, actuals.LIGHT_YELLOW_FROM),
+            "thresholds": (attainment.LIGHT_GREEN_FROM, attainment.LIGHT_YELLOW_FROM),
         },
     )
 
@@ -84,7 +85,7 @@ def agreement_actuals(request, pk: int):
     action = Action.ENTER_ACTUALS if request.method == "POST" else Action.VIEW_GOALS
     agreement = get_agreement_for(request.user, pk, action)
     role = role_in(request.user, agreement.organisation_id)
-    editable = actuals.fields_for_role(role)
+    editable = actuals_fields_for(role)
     stored = {a.period_start: a for a in PeriodActuals.objects.filter(agreement=agreement)}
     periods = actuals.agreement_periods(agreement)
     bound_start, bound_form = None, None
@@ -110,6 +111,8 @@ def agreement_actuals(request, pk: int):
                     entries=[entry],
                     meta=RequestMeta.from_request(request),
                 )
+            except actuals.ActualsRefused:
+                raise PermissionDenied from None
             except ValidationError as error:
                 bound_form.add_error(None, error)
             else:
@@ -132,7 +135,7 @@ def agreement_actuals(request, pk: int):
         figures = [
             (
                 PeriodActuals._meta.get_field(name).verbose_name,
-                actuals.format_number(getattr(entry, name, None)),
+                format_figure(getattr(entry, name, None)),
             )
             for name in actuals.ACTUALS_FIELDS
         ]
@@ -166,7 +169,7 @@ def _posted_period(request, periods):
 def agreement_actuals_import(request, pk: int):
     """Upload a CSV report, see what it would save, then save it all or nothing.
 
-    The preview carries the parsed lines in a signed field (``django.core.signing``): the
+    The preview carries the parsed lines signed (``actuals_csv.preview_seal``): the
     confirmation saves exactly what was shown, and a changed field is refused.
     """
     agreement = get_agreement_for(request.user, pk, Action.ENTER_ACTUALS)
@@ -174,17 +177,16 @@ def agreement_actuals_import(request, pk: int):
     context = {"agreement": agreement, "columns": actuals_csv.COLUMNS, "role": role}
     if request.method == "POST" and "payload" in request.POST:
         try:
-            payload = signing.loads(
-                request.POST["payload"], salt=IMPORT_SALT, max_age=IMPORT_MAX_AGE
+            entries = actuals_csv.preview_open(
+                token=request.POST["payload"], agreement=agreement, user=request.user
             )
-        except signing.BadSignature:
+        except actuals_csv.PreviewExpired:
             messages.error(
                 request, _("Die Vorschau ist abgelaufen. Bitte die Datei erneut hochladen.")
             )
             return redirect("agreement_actuals_import", agreement.pk)
-        if payload["agreement"] != agreement.pk or payload["user"] != request.user.pk:
-            raise PermissionDenied
-        entries = actuals_csv.entries_load(payload["entries"])
+        except actuals_csv.PreviewForeign:
+            raise PermissionDenied from None
         try:
             actuals.actuals_save(
                 agreement=agreement,
@@ -193,6 +195,8 @@ def agreement_actuals_import(request, pk: int):
                 entries=entries,
                 meta=RequestMeta.from_request(request),
             )
+        except actuals.ActualsRefused:
+            raise PermissionDenied from None
         except ValidationError as error:
             context.update(form=ActualsImportForm(), errors=error.messages)
             return render(request, "agreements/actuals_import.html", context, status=400)
@@ -211,28 +215,10 @@ def agreement_actuals_import(request, pk: int):
             result = actuals_csv.actuals_csv_parse(agreement=agreement, data=data, role=role)
             context.update(form=form, result=result)
             if result.ok:
-                context["payload"] = signing.dumps(
-                    {
-                        "agreement": agreement.pk,
-                        "user": request.user.pk,
-                        "entries": actuals_csv.entries_dump(result.entries),
-                    },
-                    salt=IMPORT_SALT,
+                context["payload"] = actuals_csv.preview_seal(
+                    agreement=agreement, user=request.user, entries=result.entries
                 )
-                context["periods"] = {p.start: p for p in actuals.agreement_periods(agreement)}
-                context["preview"] = [
-                    (
-                        context["periods"][entry.period_start],
-                        entry.line,
-                        [
-                            actuals.format_number(entry.values.get(name))
-                            if name in entry.values
-                            else ""
-                            for name in (actuals_csv.COLUMNS[c] for c in result.columns)
-                        ],
-                    )
-                    for entry in result.entries
-                ]
+                context["preview"] = actuals_csv.preview_rows(agreement, result)
                 return render(request, "agreements/actuals_import.html", context)
             return render(request, "agreements/actuals_import.html", context, status=400)
         context["form"] = form
@@ -246,7 +232,7 @@ def agreement_actuals_import(request, pk: int):
 def agreement_goals_pdf(request, pk: int):
     """The dashboard as the German PDF "Zielerreichung" for the Geschäftsleitung."""
     agreement = get_agreement_for(request.user, pk, Action.VIEW_GOALS)
-    report = actuals.goal_report(agreement, PeriodActuals.objects.filter(agreement=agreement))
+    report = attainment.goal_report(agreement, PeriodActuals.objects.filter(agreement=agreement))
     try:
         pdf = render_goals_pdf(report, generated_at=timezone.now())
     except PdfRenderError:

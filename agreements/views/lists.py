@@ -14,8 +14,9 @@ from django.utils.http import urlencode
 from django.utils.translation import get_language
 from django.views.decorators.http import require_safe
 
-from ..enums import AUTHOR_ROLES, AgreementStatus
-from ..models import Agreement, Signature, user_organisations_changed, user_roles
+from ..enums import AgreementStatus
+from ..models import Agreement, Signature, user_organisations_changed
+from ..permissions import may_create
 
 DASHBOARD_PAGE_SIZE = 20
 
@@ -94,7 +95,7 @@ def dashboard(request):
         "query": query,
         "filtered": bool(filters),
         "statuses": AgreementStatus.choices,
-        "can_create": any(role in AUTHOR_ROLES for role in user_roles(request.user).values()),
+        "can_create": may_create(request.user),
     }
     return render(request, "agreements/dashboard.html", context)
 

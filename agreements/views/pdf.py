@@ -17,6 +17,7 @@ from ..download import (
     signed_pdf_download,
     signed_pdf_state,
 )
+from ..enums import SIGNED_STATUSES
 from ..evidence.verification import signed_pdf_verify
 from ..forms import PdfVerifyForm
 from ..models import Agreement
@@ -47,7 +48,7 @@ def agreement_pdf(request, pk: int):
     rendered on each request, never sealed, never stored, never cached.
     """
     agreement = get_agreement_for(request.user, pk, Action.DOWNLOAD, only=PDF_DOWNLOAD_COLUMNS)
-    if agreement.status not in archive.SIGNED_STATUSES:
+    if agreement.status not in SIGNED_STATUSES:
         # The preview renders the whole SLA: load the rest of it (the check is done).
         agreement.refresh_from_db(fields=[f.attname for f in Agreement._meta.concrete_fields])
         return _pdf_preview(request, agreement)

@@ -104,7 +104,7 @@ def agreement_sign(request, pk: int):
             consent=form.fields["consent"].label,
         )
     except workflow.WorkflowError as error:
-        return _render_sign_refused(request, pk, form, error)
+        return _render_sign_refused(request, error.current or agreement, form, error)
     if signature.agreement.status == AgreementStatus.SIGNED:
         messages.success(
             request,
@@ -230,18 +230,17 @@ def _render_sign(request, agreement, party, form, *, refusal="", status=200):
     return render(request, "agreements/sign.html", context, status=status)
 
 
-def _render_sign_refused(request, pk: int, form, error):
-    """The workflow refused: show why, with the agreement as it is now.
+def _render_sign_refused(request, agreement, form, error):
+    """The workflow refused: show why, with the agreement as it found it under its lock.
 
     When the frozen content changed meanwhile, the page shows the new version with its
     hash, and the consent is asked again: it was given for the text read before.
     """
-    agreement = get_agreement_for(request.user, pk, Action.SIGN)
     load_signatures(agreement)
     party = can_sign(request.user, agreement)
     if party is None:
         messages.error(request, error.message)
-        return redirect("agreement_detail", pk=pk)
+        return redirect("agreement_detail", pk=agreement.pk)
     if form.cleaned_data["content_sha256"] != agreement.content_sha256:
         form = SignForm(
             user=request.user,

@@ -13,11 +13,11 @@ from django.core.management.base import BaseCommand, CommandError
 
 from agreements.archive import (
     CHUNK_SIZE,
-    SIGNED_STATUSES,
     SignedPdfError,
     signed_pdf_open,
     signed_pdf_store,
 )
+from agreements.enums import SIGNED_STATUSES
 from agreements.evidence.archive_timestamps import signed_pdf_newest
 from agreements.models import Agreement
 from agreements.pdf import PdfRenderError, render_agreement_pdf
