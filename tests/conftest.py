@@ -5,7 +5,9 @@ from django.db.backends.signals import connection_created
 from django.utils import translation
 
 from agreements.demo import load_demo, signed_demo_agreement
+from agreements.enums import Role
 from agreements.seal import seal_certificate_create
+from tests.factories import make_member, make_organisation
 from tests.timestamp_authority import LocalTimestampAuthority
 
 
@@ -58,6 +60,18 @@ def tasks_run_at_once(settings):
 def demo_agreement(db):
     """The complete demo SLA of the Muster AG, with its users."""
     return load_demo()
+
+
+@pytest.fixture
+def team(db):
+    """An organisation with one member of each role: lena (marketing), tom (sales), chef."""
+    organisation = make_organisation("Beispiel AG")
+    return {
+        "organisation": organisation,
+        "marketing": make_member(organisation, Role.MARKETING, "lena", first_name="Lena"),
+        "sales": make_member(organisation, Role.SALES, "tom", first_name="Tom"),
+        "management": make_member(organisation, Role.MANAGEMENT, "chef"),
+    }
 
 
 @pytest.fixture(scope="session")

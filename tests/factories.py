@@ -33,6 +33,11 @@ def make_agreement(organisation=None, **fields):
     return Agreement.objects.create(organisation=organisation or make_organisation(), **fields)
 
 
+def fresh(agreement) -> Agreement:
+    """The agreement as stored now: what a test reads back after the code under test ran."""
+    return Agreement.objects.get(pk=agreement.pk)
+
+
 def make_pdf(pages=1, *, password=None) -> bytes:
     """A small real PDF written by pyHanko: ``pages`` empty A4 pages, encrypted if asked."""
     import io

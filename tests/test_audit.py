@@ -1,6 +1,8 @@
 """The hash-chained audit trail: recorded in order, verified, and tampering detected."""
 
 import datetime
+import hashlib
+import json
 
 import pytest
 from django.db import transaction
@@ -39,6 +41,25 @@ def signed(agreement) -> Agreement:
 
 def events(agreement):
     return AuditEvent.objects.filter(agreement=agreement).order_by("sequence")
+
+
+def expected_hash(event: AuditEvent) -> str:
+    """The hash an auditor recomputes from the row alone, written out here rather than
+    asked of agreements.audit: SHA-256 over the canonical JSON (sorted keys, no spaces,
+    UTF-8) of the row's stored fields and its predecessor's hash."""
+    fields = {
+        "agreement": event.agreement_id,
+        "sequence": event.sequence,
+        "action": event.action,
+        "actor": event.actor_name,
+        "created_at": event.created_at.astimezone(datetime.UTC).isoformat(timespec="microseconds"),
+        "ip_address": event.ip_address,
+        "user_agent": event.user_agent,
+        "details": event.details,
+        "previous_hash": event.previous_hash,
+    }
+    text = json.dumps(fields, sort_keys=True, separators=(",", ":"), ensure_ascii=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
 
 
 def run_verify_audit(capsys) -> tuple[int, str]:
@@ -101,7 +122,7 @@ def test_events_are_numbered_and_chained_per_agreement():
     assert [(e.sequence, e.previous_hash) for e in (a1, a2)] == [(1, ""), (2, a1.hash)]
     assert (b1.sequence, b1.previous_hash, b1.actor_name) == (1, "", "System")
     assert a1.actor_name == f"Anna Keller ({user.username})"
-    assert a2.hash == event_hash(AuditEvent.objects.get(pk=a2.pk))
+    assert a2.hash == expected_hash(AuditEvent.objects.get(pk=a2.pk))
     assert audit_verify(first).intact and audit_verify(second).intact
 
 
@@ -132,7 +153,7 @@ def test_values_read_back_from_the_database_hash_the_same():
 
     stored = AuditEvent.objects.get(agreement=agreement)
     assert stored.ip_address == "2001:db8::1"
-    assert event_hash(stored) == stored.hash
+    assert stored.hash == expected_hash(stored)
     assert audit_verify(agreement).intact
 
 

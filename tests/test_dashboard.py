@@ -1,4 +1,5 @@
-"""The dashboard: the own organisations' agreements, filtered, searched and paged."""
+"""The lists (views.lists): the dashboard of the own organisations' agreements, filtered,
+searched and paged, and the signed agreements with their PDFs."""
 
 import datetime
 import re
@@ -7,10 +8,18 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone
 
+from agreements.document import swiss_date
 from agreements.enums import AgreementStatus, Party, Role
-from agreements.models import Membership, Organisation
-from tests.factories import make_agreement, make_member, make_organisation
+from agreements.models import Agreement, Membership, Organisation
+from tests.factories import (
+    make_agreement,
+    make_member,
+    make_organisation,
+    sign_agreement,
+    submit_agreement,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -370,3 +379,56 @@ def test_nobody_else_is_called_to_sign(client, organisation, management):
         assert "Ihre Unterschrift fehlt" not in dashboard(client).text
         detail = client.get(reverse("agreement_detail", args=[agreement.pk])).text
         assert 'id="sign-call"' not in detail
+
+
+# --- The list of signed agreements --------------------------------------------------------
+
+
+def test_management_finds_the_signed_demo_with_its_download(client, signed_demo, demo_agreement):
+    client.login(username="management", password="demo")
+
+    response = client.get(reverse("signed_agreements"))
+
+    assert response.status_code == 200
+    text = " ".join(response.text.split())
+    assert "01.01.2026–31.12.2026" in text
+    assert "Anna Keller, Leiterin Inbound Marketing" in text
+    assert "Marco Brunner, Leiter Inbound Sales" in text
+    assert swiss_date(timezone.localtime(signed_demo.completed_at).date()) in text
+    assert reverse("agreement_pdf", args=[signed_demo.pk]) in text
+    # The 2027 draft is not signed, so it is not listed.
+    assert reverse("agreement_detail", args=[demo_agreement.pk]) not in text
+    assert f'href="{reverse("signed_agreements")}"' in text  # the navbar links here
+
+
+def test_the_list_shows_only_the_own_organisations_agreements(client, signed_demo):
+    client.force_login(make_member(make_organisation(), Role.MANAGEMENT))
+    response = client.get(reverse("signed_agreements"))
+    assert response.status_code == 200
+    assert reverse("agreement_pdf", args=[signed_demo.pk]) not in response.text
+    assert "Noch keine Vereinbarung ist vollständig unterzeichnet." in response.text
+
+
+def test_the_lists_query_count_does_not_grow_with_the_agreements(client, demo_agreement):
+    def sign_copies(years):
+        for year in years:
+            copy = Agreement.objects.get(pk=demo_agreement.pk)
+            copy.pk = None
+            copy.start_date = datetime.date(year, 1, 1)
+            copy.end_date = datetime.date(year, 12, 31)
+            copy.renewal_date = datetime.date(year, 12, 1)
+            copy.save()
+            submit_agreement(copy)
+            sign_agreement(copy, Party.MARKETING)
+            sign_agreement(copy, Party.SALES)
+
+    client.login(username="management", password="demo")
+    sign_copies(range(2030, 2032))
+    with CaptureQueriesContext(connection) as few:
+        response = client.get(reverse("signed_agreements"))
+    assert response.text.count("PDF herunterladen") == 2 + 1  # and the demo's 2026 SLA
+    sign_copies(range(2032, 2040))
+    with CaptureQueriesContext(connection) as many:
+        response = client.get(reverse("signed_agreements"))
+    assert response.text.count("PDF herunterladen") == 10 + 1
+    assert len(many) == len(few)

@@ -9,12 +9,10 @@ from django.db import OperationalError, connection
 from django.test import Client
 from django.urls import reverse
 
-from agreements.enums import Role
 from agreements.models import Agreement
 from tests.factories import (
     make_agreement,
     make_complete_agreement,
-    make_member,
     make_organisation,
     submit_agreement,
 )
@@ -29,16 +27,6 @@ def production(settings):
     """DEBUG off, as in production: Django hands errors to the portal's handlers."""
     settings.DEBUG = False
     return settings
-
-
-@pytest.fixture
-def team(db):
-    organisation = make_organisation("Beispiel AG")
-    return {
-        "organisation": organisation,
-        "marketing": make_member(organisation, Role.MARKETING, "lena", first_name="Lena"),
-        "management": make_member(organisation, Role.MANAGEMENT, "chef"),
-    }
 
 
 def assert_portal_page(response, status, *texts):

@@ -32,7 +32,6 @@ from agreements.wizard import STEPS
 from tests.factories import (
     make_agreement,
     make_complete_agreement,
-    make_member,
     make_organisation,
     sign_agreement,
     submit_agreement,
@@ -174,16 +173,6 @@ def draw_form_data(data, form_class, *, valid=None):
         if value is not None:
             values[name] = value
     return values
-
-
-@pytest.fixture
-def team(db):
-    organisation = make_organisation()
-    return {
-        "organisation": organisation,
-        "marketing": make_member(organisation, Role.MARKETING),
-        "sales": make_member(organisation, Role.SALES),
-    }
 
 
 # --- The wizard ---------------------------------------------------------------------------

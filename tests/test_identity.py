@@ -17,19 +17,15 @@ from django.test import Client
 from django.urls import reverse
 
 from agreements.enums import AuditAction, Party, SigningMethod
-from agreements.models import Agreement, AuditEvent, Organisation
+from agreements.models import AuditEvent, Organisation
 from agreements.workflow import WorkflowError
-from tests.factories import make_user, submit_agreement
+from tests.factories import fresh, make_user, submit_agreement
 
 SECRET = "JBSWY3DPEHPK3PXP"  # the authenticator app's shared secret (base32)
 
 
 def current_code(secret=SECRET) -> str:
     return format_hotp_value(hotp_value(secret, int(time.time()) // 30))
-
-
-def fresh(agreement) -> Agreement:
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def sign_url(agreement) -> str:

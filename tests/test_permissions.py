@@ -3,9 +3,8 @@
 import pytest
 
 from agreements.enums import AgreementStatus, Party, Role
-from agreements.models import Agreement
 from agreements.permissions import can_decline, can_reopen, can_sign, can_submit
-from tests.factories import make_member, sign_agreement, submit_agreement
+from tests.factories import fresh, make_member, sign_agreement, submit_agreement
 
 
 @pytest.fixture
@@ -13,10 +12,6 @@ def people(demo_agreement):
     users = {m.user.username: m.user for m in demo_agreement.organisation.memberships.all()}
     users["colleague"] = make_member(demo_agreement.organisation, Role.MARKETING, "colleague")
     return users
-
-
-def fresh(agreement):
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def buttons(user, agreement):

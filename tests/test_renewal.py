@@ -13,14 +13,13 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
 from agreements.audit import audit_verify
-from agreements.dates import renewal_dates
 from agreements.diff import agreement_diff, diff_fields
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.models import Agreement, FurtherDefinition, Membership
 from agreements.snapshot import NON_CONTENT_FIELDS
 from agreements.uploads import framework_document_replace
 from agreements.workflow import WorkflowError, agreement_renew
-from tests.factories import make_pdf, make_request_meta, sign_agreement, submit_agreement
+from tests.factories import fresh, make_pdf, make_request_meta, sign_agreement, submit_agreement
 
 User = get_user_model()
 MOVED_DATES = {"start_date", "end_date", "renewal_date"}
@@ -28,10 +27,6 @@ MOVED_DATES = {"start_date", "end_date", "renewal_date"}
 
 def d(text: str) -> datetime.date:
     return datetime.date.fromisoformat(text)
-
-
-def fresh(agreement) -> Agreement:
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def user(username):
@@ -149,30 +144,6 @@ def test_successor_can_be_edited_while_the_predecessor_keeps_its_file(signed):
 
     assert signed.framework_document.storage.exists(shared)
     assert fresh(successor).framework_document.name != shared
-
-
-@pytest.mark.parametrize(
-    ("period", "expected"),
-    [
-        # A calendar year, the renewal date keeps its day.
-        (("2027-01-01", "2027-12-31", "2027-12-01"), ("2028-01-01", "2028-12-31", "2028-12-01")),
-        # Into a leap year and out of it: a year stays a year.
-        (("2027-03-01", "2028-02-29", "2028-02-29"), ("2028-03-01", "2029-02-28", "2029-02-28")),
-        (("2028-01-01", "2028-12-31", "2028-02-29"), ("2029-01-01", "2029-12-31", "2029-02-28")),
-        (("2031-03-01", "2032-02-29", "2031-12-01"), ("2032-03-01", "2033-02-28", "2032-12-01")),
-        # A quarter, a leap February, whole months from the middle of a month.
-        (("2027-01-01", "2027-03-31", "2027-03-01"), ("2027-04-01", "2027-06-30", "2027-06-01")),
-        (("2028-02-01", "2028-02-29", "2028-02-15"), ("2028-03-01", "2028-03-31", "2028-03-15")),
-        (("2027-01-15", "2027-04-14", "2027-04-01"), ("2027-04-15", "2027-07-14", "2027-07-01")),
-        # Not whole months: moved by the exact number of days (here 10).
-        (("2027-01-10", "2027-01-19", "2027-01-15"), ("2027-01-20", "2027-01-29", "2027-01-25")),
-        # No renewal date: none in the renewal either.
-        (("2027-01-01", "2027-12-31", None), ("2028-01-01", "2028-12-31", None)),
-    ],
-)
-def test_renewal_dates(period, expected):
-    dates = [d(value) if value else None for value in period]
-    assert renewal_dates(*dates) == tuple(d(value) if value else None for value in expected)
 
 
 # --- Refusals ---------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from agreements.audit import audit_record, audit_verify
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.models import Agreement, AuditEvent, Signature
 from tests.factories import (
+    fresh,
     make_agreement,
     make_member,
     make_organisation,
@@ -35,10 +36,6 @@ CONSENT = (
 
 def url(name, agreement):
     return reverse(name, args=[agreement.pk])
-
-
-def fresh(agreement) -> Agreement:
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def login(client, username):

@@ -32,17 +32,6 @@ def post_step(client, agreement, slug, data, go="next", loaded=None):
     return client.post(step_url(agreement, slug), {"loaded": loaded, "go": go, **data})
 
 
-@pytest.fixture
-def team(db):
-    organisation = make_organisation("Beispiel AG")
-    return {
-        "organisation": organisation,
-        "marketing": make_member(organisation, Role.MARKETING, "lena", first_name="Lena"),
-        "sales": make_member(organisation, Role.SALES, "tom", first_name="Tom"),
-        "management": make_member(organisation, Role.MANAGEMENT, "chef"),
-    }
-
-
 def test_a_marketing_lead_creates_a_draft(client, team):
     client.force_login(team["marketing"])
     response = client.get(reverse("agreement_create"))

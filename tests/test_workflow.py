@@ -17,6 +17,7 @@ from agreements.workflow import (
     agreement_submit,
 )
 from tests.factories import (
+    fresh,
     make_member,
     make_organisation,
     make_request_meta,
@@ -37,10 +38,6 @@ def site_url(settings):
 @pytest.fixture
 def users(demo_agreement):
     return {u.username: u for u in User.objects.filter(username__in=Role.values)}
-
-
-def fresh(agreement) -> Agreement:
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def actions(agreement) -> list[str]:

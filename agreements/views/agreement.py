@@ -6,9 +6,8 @@ from dataclasses import dataclass
 
 from django.contrib.auth.decorators import login_required
 from django.db.models import Count, Max, Min, Prefetch, Q, prefetch_related_objects
-from django.http import FileResponse, Http404
+from django.http import Http404
 from django.shortcuts import render
-from django.utils.cache import patch_cache_control
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_safe
@@ -32,6 +31,7 @@ from ..permissions import (
     can_sign,
     get_agreement_for,
 )
+from .responses import private_file_response
 
 
 @login_required
@@ -155,15 +155,11 @@ def agreement_framework_document(request, pk: int):
         handle = agreement.framework_document.storage.open(agreement.framework_document.name)
     except FileNotFoundError:
         raise Http404 from None
-    response = FileResponse(
+    return private_file_response(
         handle,
-        as_attachment=True,
         filename=agreement.framework_document_name or uploads.DEFAULT_DOWNLOAD_NAME,
         content_type="application/pdf",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 def renewal_context(agreement) -> dict:

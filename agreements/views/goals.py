@@ -8,12 +8,10 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.paginator import Paginator
 from django.forms.models import model_to_dict
-from django.http import Http404, HttpResponse
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.cache import patch_cache_control
-from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_GET, require_http_methods, require_safe
@@ -33,6 +31,7 @@ from ..permissions import (
 )
 from .lists import DASHBOARD_PAGE_SIZE
 from .pdf import pdf_unavailable
+from .responses import private_file_response
 
 logger = logging.getLogger(__name__)
 
@@ -238,13 +237,9 @@ def agreement_goals_pdf(request, pk: int):
     except PdfRenderError:
         logger.exception("Goals report of agreement %s could not be rendered", agreement.pk)
         return pdf_unavailable(request, agreement, reason="failed")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"Zielerreichung-SLA-{agreement.pk}.pdf"
+    return private_file_response(
+        pdf, filename=f"Zielerreichung-SLA-{agreement.pk}.pdf", content_type="application/pdf"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 @login_required
@@ -255,10 +250,8 @@ def agreement_actuals_csv(request, pk: int):
     text = actuals_csv.actuals_csv_export(
         agreement, PeriodActuals.objects.filter(agreement=agreement)
     )
-    response = HttpResponse(text.encode("utf-8"), content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=True, filename=f"Ist-Werte-SLA-{agreement.pk}.csv"
+    return private_file_response(
+        text.encode("utf-8"),
+        filename=f"Ist-Werte-SLA-{agreement.pk}.csv",
+        content_type="text/csv; charset=utf-8",
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response

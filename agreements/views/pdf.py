@@ -3,10 +3,8 @@
 import logging
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, HttpResponse
 from django.shortcuts import render
 from django.utils.cache import patch_cache_control
-from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from .. import archive
@@ -23,6 +21,7 @@ from ..forms import PdfVerifyForm
 from ..models import Agreement
 from ..pdf import PdfRenderError, render_agreement_pdf
 from ..permissions import Action, can_view, get_agreement_for
+from .responses import private_file_response
 
 logger = logging.getLogger(__name__)
 
@@ -63,15 +62,9 @@ def agreement_pdf(request, pk: int):
         return pdf_unavailable(request, agreement, reason="failed" if pending.failed else "pending")
     except SignedPdfUnavailable:
         return pdf_unavailable(request, agreement, reason="storage")
-    response = FileResponse(
-        download.handle,
-        as_attachment=True,
-        filename=download.filename,
-        content_type="application/pdf",
+    return private_file_response(
+        download.handle, filename=download.filename, content_type="application/pdf"
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 @login_required
@@ -95,14 +88,13 @@ def _pdf_preview(request, agreement):
     except PdfRenderError:
         logger.exception("Draft preview of agreement %s could not be rendered", agreement.pk)
         return pdf_unavailable(request, agreement, reason="failed")
-    response = HttpResponse(pdf, content_type="application/pdf")
-    response["Content-Disposition"] = content_disposition_header(
-        as_attachment=False, filename=archive.signed_pdf_filename(agreement, draft=True)
+    # Shown in the browser, and never cached: a draft changes with every save.
+    return private_file_response(
+        pdf,
+        filename=archive.signed_pdf_filename(agreement, draft=True),
+        content_type="application/pdf",
+        as_attachment=False,
     )
-    response["X-Content-Type-Options"] = "nosniff"
-    # A draft changes with every save: a cached copy would show an old text.
-    patch_cache_control(response, private=True, no_store=True)
-    return response
 
 
 # Seconds after which a browser (or a script) may ask again for a PDF being made.
