@@ -334,8 +334,10 @@ def _load_signer() -> signers.SimpleSigner:
     """The seal's signer, loaded once per process and again when a file or the passphrase changes.
 
     Loading parses the key (and decrypts it with the passphrase): some 90 ms, a tenth of
-    a whole completion (bench/, issue 7). A renewed certificate is picked up at the next
-    seal: the cache key holds each file's inode, size and modification time.
+    a whole completion (bench/, issue 7); a seal with the kept signer is 1.4 times as
+    fast as one that loads it (bench/caches.py, bench/results.md "Caches"). A renewed
+    certificate is picked up at the next seal: the cache key holds each file's inode, size
+    and modification time.
     """
     pkcs12_file = settings.SLA_SEAL_PKCS12_FILE
     if pkcs12_file:

@@ -8,7 +8,6 @@ import hashlib
 import logging
 import os
 import shutil
-import subprocess
 from pathlib import Path
 
 import pytest
@@ -16,9 +15,10 @@ from django.urls import reverse
 
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
 from agreements.management.commands.verify_audit import Command as VerifyAudit
-from agreements.models import Agreement, AuditEvent
+from agreements.models import Agreement
 from agreements.pdf import PdfRenderError, render_agreement_pdf
 from tests.factories import make_member, make_organisation, sign_agreement, submit_agreement
+from tests.test_archive import events, pdfsig, stored_bytes, stored_path
 from tests.test_pdf import poppler, squeeze
 
 pytestmark = [
@@ -30,23 +30,6 @@ pytestmark = [
 ]
 
 DOWNLOAD_NAME = "SLA_Muster-AG_2026_unterzeichnet.pdf"
-
-
-def stored_path(agreement, settings) -> Path:
-    return Path(settings.MEDIA_ROOT) / agreement.signed_pdf.name
-
-
-def stored_bytes(agreement, settings) -> bytes:
-    return stored_path(agreement, settings).read_bytes()
-
-
-def pdfsig(path: Path) -> str:
-    result = subprocess.run(["pdfsig", str(path)], capture_output=True, text=True)
-    return result.stdout + result.stderr
-
-
-def events(agreement, action) -> list[AuditEvent]:
-    return list(AuditEvent.objects.filter(agreement=agreement, action=action))
 
 
 def download(client, agreement, **headers):
