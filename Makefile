@@ -13,6 +13,11 @@
 PYTHON ?= python3
 PORT ?= 8000
 PYTEST_ARGS ?=
+# Test files run in TEST_WORKERS processes (pytest-xdist), each file whole in one of them
+# (--dist loadfile: its module-scoped fixtures, its live server); pytest-django gives each
+# worker its own test database (test-db.sqlite3_gw0, test_sla_gw0, ...). TEST_WORKERS=0
+# runs everything in one process, as before.
+TEST_WORKERS ?= 2
 
 VENV := .venv
 BIN := $(VENV)/bin
@@ -47,7 +52,7 @@ test: install browsers
 # makemigrations checks the history in the database: without var/ it warns it cannot open it
 	mkdir -p "$${SLA_VAR_DIR:-var}"
 	$(MANAGE) makemigrations --check --dry-run
-	$(BIN)/pytest $(PYTEST_ARGS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 fmt: install
 	$(BIN)/ruff format .
