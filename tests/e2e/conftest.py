@@ -72,7 +72,10 @@ def browser() -> Iterator[Browser]:
 def page(browser: Browser, live_server, transactional_db) -> Iterator[Page]:
     """A fresh browser context per test: no cookies or session carried over."""
     context = browser.new_context(locale="de-CH", viewport={"width": 1280, "height": 900})
-    context.set_default_timeout(15_000)
+    # Generous: the waits are for the server, and with the test files in parallel
+    # processes on a shared machine a request that renders and seals the signed PDF (tasks
+    # run at once here) took more than 15 s. A passing wait costs no more for it.
+    context.set_default_timeout(45_000)
     page = context.new_page()
     yield page
     context.close()
