@@ -160,7 +160,7 @@ def history_value(agreement: Agreement, name: str):
     field = Agreement._meta.get_field(name)
     value = getattr(agreement, field.name)
     if isinstance(field, models.ForeignKey):
-        return (value.get_full_name() or value.get_username()) if value else ""
+        return display_name(value)
     if isinstance(value, datetime.date):
         return value.isoformat()
     if value is None:

@@ -20,6 +20,7 @@ from agreements.negotiation.sections import SECTIONS
 from agreements.pdf import render_agreement_pdf
 from agreements.workflow import agreement_renew, agreement_submit
 from tests.factories import (
+    fresh,
     make_member,
     make_organisation,
     make_request_meta,
@@ -27,10 +28,6 @@ from tests.factories import (
     submit_agreement,
 )
 from tests.test_pdf import body_text, pages
-
-
-def fresh(agreement) -> Agreement:
-    return Agreement.objects.get(pk=agreement.pk)
 
 
 def login(client, username):

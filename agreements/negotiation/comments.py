@@ -21,6 +21,7 @@ from django.utils.translation import gettext_lazy as _
 
 from ..enums import AgreementStatus
 from ..models import Agreement
+from ..people import display_name
 from ..tasks.engine import enqueue_on_commit
 from .models import COMMENT_MAX_LENGTH, Comment, Thread
 from .sections import SECTION_BY_KEY
@@ -108,7 +109,7 @@ def thread_resolve(*, thread: Thread, user, resolved: bool) -> Thread:
 def _set_resolved(thread: Thread, user) -> None:
     thread.resolved_at = timezone.now() if user else None
     thread.resolved_by = user
-    thread.resolved_by_name = _name(user) if user else ""
+    thread.resolved_by_name = display_name(user) if user else ""
     thread.save(update_fields=["resolved_at", "resolved_by", "resolved_by_name"])
 
 
@@ -116,7 +117,7 @@ def _comment_add(thread: Thread, user, body: str) -> Comment:
     comment = Comment(
         thread=thread,
         author=user,
-        author_name=_name(user),
+        author_name=display_name(user),
         body=_clean_body(body),
         created_at=timezone.now(),
     )
@@ -185,7 +186,3 @@ def _require_draft(agreement: Agreement) -> None:
                 "Ziehen Sie es zurück, um weiter zu diskutieren."
             )
         )
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()

@@ -16,6 +16,8 @@ from django_tasks import task
 
 from ..mails import agreement_link, html_body
 from ..outbox import mail_deliver
+from ..people import display_name
+from ..permissions import can_view
 from ..tasks.engine import retried
 from .models import Comment
 from .sections import SECTION_BY_KEY
@@ -32,7 +34,7 @@ def mention_send(*, comment_id: int, user_id: int) -> bool:
     if comment is None or recipient is None or not recipient.email:
         return False
     agreement = comment.thread.agreement
-    if not recipient.memberships.filter(organisation_id=agreement.organisation_id).exists():
+    if not can_view(recipient, agreement):
         return False  # left the organisation since: they see nothing of it any more
     section = SECTION_BY_KEY.get(comment.thread.section)
     with translation.override(settings.LANGUAGE_CODE):
@@ -47,7 +49,7 @@ def mention_send(*, comment_id: int, user_id: int) -> bool:
         text = render_to_string(
             "agreements/negotiation/email/mention.txt",
             {
-                "recipient_name": recipient.get_full_name() or recipient.get_username(),
+                "recipient_name": display_name(recipient),
                 "author_name": comment.author_name,
                 "section": str(section.title) if section else comment.thread.section,
                 "organisation": agreement.organisation.name,

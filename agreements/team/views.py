@@ -22,6 +22,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from ..models import Membership
+from ..people import display_name
 from ..permissions import can_create_organisation, get_organisation_for_admin
 from . import domain
 from .forms import InvitationForm, MembershipForm, NewAccountForm, OrganisationForm
@@ -78,7 +79,9 @@ def team_member_change(request, pk: int, membership_pk: int):
     except domain.TeamRefused as refusal:
         messages.error(request, str(refusal))
     else:
-        messages.success(request, _("%(name)s ist gespeichert.") % {"name": _name(membership.user)})
+        messages.success(
+            request, _("%(name)s ist gespeichert.") % {"name": display_name(membership.user)}
+        )
     return redirect("team", pk=pk)
 
 
@@ -100,7 +103,7 @@ def team_member_remove(request, pk: int, membership_pk: int):
             "%(name)s gehört der Organisation nicht mehr an. Unterschriften und Verlauf "
             "bleiben mit dem Namen erhalten."
         )
-        % {"name": _name(membership.user)},
+        % {"name": display_name(membership.user)},
     )
     # An administrator who removed themselves no longer reaches the Team page.
     if membership.user_id == request.user.pk:
@@ -334,7 +337,3 @@ def _joined(invitation) -> str:
         "organisation": invitation.organisation,
         "role": invitation.get_role_display(),
     }
-
-
-def _name(user) -> str:
-    return user.get_full_name() or user.get_username()
