@@ -75,6 +75,27 @@ def german_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " und " + items[-1]
 
 
+# The slots whose values are names of people, companies, functions, systems and tools.
+PROPER_NAMES = frozenset(
+    {
+        "firma",
+        "geographic_unit",
+        "group_subgroup",
+        "marketing_function",
+        "sales_function",
+        "marketing_representative",
+        "sales_representative",
+        "system_name",
+        "marketing_responsible",
+        "marketing_deputy",
+        "sales_responsible",
+        "sales_deputy",
+        "reporting_channel",
+        "reporting_audience",
+    }
+)
+
+
 @dataclass(frozen=True)
 class Slot:
     """One placeholder of the template and the value that replaces it."""
@@ -86,6 +107,9 @@ class Slot:
     # reads the slot's step from (agreements.wizard.step_of).
     field: str
     text: str  # empty while missing
+    # A name (person, company, function, brand): never hyphenated in the PDF, where the
+    # German text around it is ("Anna Kel-ler" and "Hub-Spot" read as typos).
+    proper_name: bool = False
 
     @property
     def missing(self) -> bool:
@@ -102,6 +126,8 @@ class Slot:
                 _german(self.label),
                 self.placeholder,
             )
+        if self.proper_name:
+            return format_html('<span class="sla-name">{}</span>', self.text)
         return escape(self.text)
 
     # Django's templates call str() before escaping: hand them the safe HTML.
@@ -355,7 +381,7 @@ class SlaDocument:
         self, name: str, placeholder: str, label: str | Promise, text, *, field: str = ""
     ) -> Slot:
         """The slot ``name``, filled by the field of the same name unless ``field`` says."""
-        slot = Slot(placeholder, label, field or name, (text or "").strip())
+        slot = Slot(placeholder, label, field or name, (text or "").strip(), name in PROPER_NAMES)
         self.slots[name] = slot
         return slot
 

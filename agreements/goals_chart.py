@@ -76,7 +76,7 @@ def sql_attainment_svg(rows: Sequence[PeriodRow]) -> SafeString:
                 _text(
                     row.sql_attainment_text,
                     centre,
-                    top - 3,
+                    _label_baseline(top),
                     10,
                     anchor="middle",
                     max_width=slot,
@@ -96,10 +96,12 @@ def sql_attainment_svg(rows: Sequence[PeriodRow]) -> SafeString:
                 max_width=slot,
             )
         )
+    periods = ", ".join(f"{row.period.label} {row.sql_attainment_text}" for row in rows)
     return _svg(
         "goal-chart goal-chart-sql",
         height,
-        "Balkendiagramm: Erreichung des SQL-Ziels je Periode; die Zahlen stehen in der Tabelle",
+        f"Balkendiagramm: Erreichung des SQL-Ziels je Periode: {periods}; "
+        "die Zahlen stehen in der Tabelle.",
         parts,
     )
 
@@ -156,13 +158,30 @@ def funnel_attainment_svg(funnel: Sequence[FunnelComparison]) -> SafeString:
                 anchor="start",
             )
         )
+    stages = ", ".join(f"{stage.label} {stage.attainment_text}" for stage in funnel)
     return _svg(
         "goal-chart goal-chart-funnel",
         height,
-        "Balkendiagramm: Funnel-Ist in Prozent des anteiligen Plans; "
-        "die Zahlen stehen in der Tabelle",
+        f"Balkendiagramm: Funnel-Ist in Prozent des anteiligen Plans: {stages}; "
+        "die Zahlen stehen in der Tabelle.",
         parts,
     )
+
+
+LABEL_SIZE = 10  # the bar labels' font size, in the viewBox's units
+
+
+def _label_baseline(bar_top: float) -> float:
+    """Where a bar's value label stands: just above the bar, but never across the 80 % or
+    100 % line. A bar ending a little below a line (94,5 %) would put its label right on
+    it; the label then moves up to stand on the line instead."""
+    baseline = bar_top - 3
+    for mark in (LIGHT_YELLOW_FROM, LIGHT_GREEN_FROM):
+        line = _y(mark)
+        # The label's glyphs reach from about one size above the baseline to 2 below it.
+        if baseline - LABEL_SIZE - 1 <= line <= baseline + 2:
+            baseline = line - 4
+    return baseline
 
 
 def _y(percent: Decimal) -> float:
@@ -170,13 +189,15 @@ def _y(percent: Decimal) -> float:
 
 
 def _svg(css: str, height: float, label: str, parts) -> SafeString:
+    """The chart; ``label``, its text alternative, is the ``<title>``: the browser's name
+    for the image and, through WeasyPrint, the ``/Alt`` of the PDF's figure."""
     return format_html(
         '<svg xmlns="http://www.w3.org/2000/svg" class="{}" viewBox="0 0 {} {}" '
-        'width="100%" role="img" aria-label="{}" font-family="{}" fill="#1b2733">{}</svg>',
+        'width="100%" role="img" font-family="{}" fill="#1b2733"><title>{}</title>{}</svg>',
         css,
         WIDTH,
         _number(height),
-        label,
         FONT_FAMILY,
+        label,
         mark_safe("".join(parts)),  # noqa: S308 - every part is built by format_html
     )

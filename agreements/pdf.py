@@ -2,8 +2,9 @@
 
 ``render_agreement_pdf`` wraps the document in ``templates/agreements/pdf.html`` (print
 CSS, running header, "Seite N von M", the appendix and the audit page on pages of their
-own) and returns PDF/A-3b bytes with the font embedded. ``agreements.seal`` seals them;
-``agreements.archive`` renders a signed agreement once, seals and stores it.
+own) and returns tagged PDF/A-3a bytes, identified as PDF/UA-1 too
+(``agreements.pdf_accessible``), with the font embedded. ``agreements.seal`` seals
+them; ``agreements.archive`` renders a signed agreement once, seals and stores it.
 
 A signed PDF carries what was signed: the canonical content JSON whose SHA-256 its
 audit page prints travels inside as a PDF/A-3 associated file (``/AFRelationship
@@ -38,11 +39,16 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .document import FRAMEWORK_DOCUMENT_DEFAULT_NAME, SWISS_TIME_ZONE, SlaDocument
 from .enums import Party
+from .pdf_accessible import identify_pdf_ua, pagination_as_artifacts
 from .snapshot import sha256_hex
 
 # The document's own origin. ".invalid" never resolves (RFC 2606): even a URL that
 # escaped the fetcher could not reach a host. Only STATIC_URL below it is served.
 PDF_BASE_URL = "https://sla-portal.invalid/"
+
+# Tagged for screen readers and archival (PDF/A-3 level A); agreements.pdf_accessible adds
+# the PDF/UA-1 identification. PDF/A-3 because the signed content travels inside (/AF).
+PDF_VARIANT = "pdf/a-3a"
 
 # The signed content inside the PDF (see the module's docstring).
 CONTENT_FILE_NAME = "SLA-Inhalt.json"
@@ -187,7 +193,7 @@ def render_agreement_pdf(
     audit_page: AuditPageData | None = None,
     draft: bool = False,
 ) -> bytes:
-    """Render an agreement as a PDF/A-3b document and return its bytes.
+    """Render an agreement as a tagged PDF/A-3a document and return its bytes.
 
     ``signatures`` fill the signature block through ``SlaDocument``, the same mechanism
     as the browser page (usually the same rows as ``audit_page.signatures``); None reads
@@ -220,18 +226,42 @@ def render_agreement_pdf(
             ),
         },
     )
+    return write_accessible_pdf(html, fetcher=fetcher, attachments=attachments)
+
+
+def write_accessible_pdf(
+    html: str,
+    *,
+    fetcher: StaticFilesFetcher,
+    attachments: Sequence[weasyprint.Attachment] = (),
+) -> bytes:
+    """One of our HTML documents as a tagged PDF/A-3a that also identifies as PDF/UA-1.
+
+    Every PDF of the portal (the SLA, its draft preview, the goals report) is written
+    here, so all of them carry the same structure: ``agreements.pdf_accessible`` says
+    what is added to WeasyPrint's tagging and why.
+    """
+    options = {
+        "pdf_variant": PDF_VARIANT,
+        "attachments": list(attachments),
+        # Unused glyphs stay out, and so does the font's hinting: smaller files.
+        "full_fonts": False,
+    }
     try:
-        return weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).write_pdf(
-            pdf_variant="pdf/a-3b",
-            attachments=attachments,
-            # Unused glyphs stay out, and so does the font's hinting: smaller files.
-            full_fonts=False,
-            font_config=font_configuration(),
-            finisher=_associated_files_once,
+        document = weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=fetcher).render(
+            font_config=font_configuration(), **options
         )
+        identify_pdf_ua(document)
+        return document.write_pdf(finisher=_finish, **options)
     except FatalURLFetchingError as error:
         # A BaseException in WeasyPrint: turn it into an ordinary error for our callers.
         raise PdfRenderError(str(error.__cause__ or error)) from error
+
+
+def _finish(document, pdf) -> None:
+    """The ``write_pdf`` finisher: associated files once, page header and footer artifacts."""
+    _associated_files_once(document, pdf)
+    pagination_as_artifacts(pdf)
 
 
 _per_thread = threading.local()
@@ -334,9 +364,7 @@ def pdf_warm_up() -> None:
     from django.templatetags.static import static
 
     html = WARM_UP_HTML.format(stylesheet=static("css/print.css"))
-    weasyprint.HTML(string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()).write_pdf(
-        pdf_variant="pdf/a-3b", full_fonts=False, font_config=font_configuration()
-    )
+    write_accessible_pdf(html, fetcher=StaticFilesFetcher())
 
 
 def render_goals_pdf(report, *, generated_at: datetime.datetime) -> bytes:
@@ -362,15 +390,4 @@ def render_goals_pdf(report, *, generated_at: datetime.datetime) -> bytes:
                 "generated_at": zurich_datetime(generated_at),
             },
         )
-    try:
-        return weasyprint.HTML(
-            string=html, base_url=PDF_BASE_URL, url_fetcher=StaticFilesFetcher()
-        ).write_pdf(
-            pdf_variant="pdf/a-3b",
-            full_fonts=False,
-            # The kept configuration, as for the SLA: a new one per render grew the
-            # worker by some 270 KiB each time (font_configuration).
-            font_config=font_configuration(),
-        )
-    except FatalURLFetchingError as error:
-        raise PdfRenderError(str(error.__cause__ or error)) from error
+    return write_accessible_pdf(html, fetcher=StaticFilesFetcher())

@@ -278,7 +278,9 @@ def test_only_the_packaged_font_is_embedded(signed_demo_pdf):
         assert embedded == "yes", row
 
 
-def test_pdf_is_pdf_a_3b_with_title_author_subject_and_language(signed_demo_pdf, tmp_path):
+def test_pdf_is_tagged_pdf_a_3a_and_pdf_ua_1_with_title_author_subject_and_language(
+    signed_demo_pdf, tmp_path
+):
     info = poppler("pdfinfo", signed_demo_pdf)
     assert (
         "Title:           Leistungsvereinbarung (SLA) zwischen Marketing und Sales der Muster AG"
@@ -287,13 +289,16 @@ def test_pdf_is_pdf_a_3b_with_title_author_subject_and_language(signed_demo_pdf,
     assert "Author:          Marketing und Sales der Muster AG" in info
     assert "Subject:         Leistungsvereinbarung zwischen Marketing und Sales" in info
     assert "Page size:       595.276 x 841.89 pts (A4)" in info
+    assert "Tagged:          yes" in info
     path = tmp_path / "sla.pdf"
     path.write_bytes(signed_demo_pdf)
     with path.open("rb") as file:
         reader = PdfFileReader(file)
         assert reader.root["/Lang"] == "de-CH"
         xmp = reader.root["/Metadata"].data.decode()
-        assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+        assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
+        assert 'pdfuaid:part="1"' in xmp
+        assert bool(reader.root["/MarkInfo"]["/Marked"])
         assert reader.root["/OutputIntents"][0]["/S"] == "/GTS_PDFA1"
 
 

@@ -149,7 +149,8 @@ def test_sealing_keeps_the_pdf_a_metadata_consistent(seal_settings, demo_pdf):
     info = reader.trailer_view["/Info"]
     # PDF/A: the information dictionary and the XMP packet must say the same.
     assert f'pdf:Producer="{info["/Producer"]}"' in xmp
-    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="B"' in xmp
+    assert 'pdfaid:part="3"' in xmp and 'pdfaid:conformance="A"' in xmp
+    assert 'pdfuaid:part="1"' in xmp  # and PDF/UA-1 (agreements.pdf_accessible)
     [field] = reader.root["/AcroForm"]["/Fields"]
     assert field.get_object()["/F"] & 4  # PDF/A: the seal's widget is printable
 
