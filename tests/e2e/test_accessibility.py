@@ -1,0 +1,394 @@
+"""Every page passes axe-core at WCAG 2.2 A and AA, on a desktop and a phone, in German
+and English (issue 16).
+
+The pages come from the URLconf: ``PAGES`` says how to reach each URL name (who is signed
+in, which agreement in which state, what to do on the page first, e.g. send a form with
+errors), ``NOT_PAGES`` why a name is no page of its own (a PDF, a POST-only action, a
+fragment shown inside another page, an allauth flow we do not offer). A URL name in
+neither fails ``test_every_url_name_is_covered``: a new page needs its visit here.
+
+axe-core comes with the PyPI package axe-playwright-python (its ``axe.min.js``), so a
+clean checkout has it after ``make install``. One browser, one context per person and
+language, the same demo data for every page: the run takes a few minutes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from axe_playwright_python.sync_playwright import Axe
+from django.core.management import call_command
+from django.urls import URLPattern, URLResolver, get_resolver
+from playwright.sync_api import Browser, Page
+from playwright.sync_api import Error as PlaywrightError
+
+from agreements.demo import _create_agreement, signed_demo_agreement
+from agreements.enums import Role
+from agreements.models import Agreement, Membership
+from tests.e2e.conftest import DEMO_PASSWORD
+from tests.factories import submit_agreement
+
+# axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2, levels A and AA.
+WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
+VIEWPORTS = {"desktop": {"width": 1280, "height": 900}, "phone": {"width": 390, "height": 844}}
+LANGUAGES = {"de": "de-CH", "en": "en"}
+WIZARD_STEPS = [
+    "grunddaten",
+    "parteien",
+    "rahmen",
+    "definitionen",
+    "ziele",
+    "verantwortung",
+    "reporting",
+    "funnel",
+]
+# Steps whose form has a field that refuses typed text (a date or a number): the visit
+# "with errors" types "x" into those. The others only take free text and choices.
+STEPS_WITH_TYPED_FIELDS = {"grunddaten", "rahmen", "ziele", "reporting", "funnel"}
+
+
+@dataclass
+class Demo:
+    """The agreements every visit starts from: the demo's, and one submitted for it."""
+
+    draft: int  # the 2027 demo SLA, complete, still a draft
+    submitted: int  # 2028, submitted, waiting for both signatures
+    signed: int  # the 2026 demo SLA, signed and sealed
+    signed_pdf: bytes = b""
+    reset_path: str = ""  # a password reset link as the mail would carry it
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One page as a person reaches it: signed in as ``role`` (None: signed out)."""
+
+    role: str | None
+    path: Callable[[Demo], str]
+    state: str = ""  # what the report calls this visit, e.g. "with errors"
+    prepare: Callable[[Page, Demo], None] | None = None
+
+
+def _submit(button: str) -> Callable[[Page, Demo], None]:
+    """Send the form of ``button`` as it is, for the server's errors (a visit "with errors").
+
+    The browser's own checks (``required``) would stop an empty form before the server
+    sees it; the page with the server's messages is what this visit is about.
+    """
+
+    def prepare(page: Page, demo: Demo) -> None:
+        submit = page.locator(button).first
+        submit.evaluate("button => button.form.noValidate = true")
+        with page.expect_navigation():
+            submit.click()
+
+    return prepare
+
+
+def _type_x_into_typed_fields(page: Page, demo: Demo) -> None:
+    for field_ in page.locator("form input[inputmode=numeric]").all():
+        if field_.is_editable():
+            field_.fill("x")
+    with page.expect_navigation():
+        page.locator("button.btn[name=go][value=next]").click()
+
+
+def _wrong_password(page: Page, demo: Demo) -> None:
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=login]").fill("marketing")
+    form.locator("input[name=password]").fill("falsch")
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+
+
+def _verify_signed_pdf(page: Page, demo: Demo) -> None:
+    page.locator("input[type=file]").set_input_files(
+        {"name": "sla.pdf", "mimeType": "application/pdf", "buffer": demo.signed_pdf}
+    )
+    with page.expect_navigation():
+        page.locator("form[enctype] button[type=submit]").click()
+
+
+def _bad_csv(page: Page, demo: Demo) -> None:
+    page.locator("input[type=file]").set_input_files(
+        {"name": "ist.csv", "mimeType": "text/csv", "buffer": b"kein;gueltiges\nCSV;x\n"}
+    )
+    with page.expect_navigation():
+        page.locator("form[enctype] button[type=submit]").click()
+
+
+def _actuals_with_errors(page: Page, demo: Demo) -> None:
+    form = page.locator("form.actuals-form").first
+    form.locator("input[inputmode=numeric]:not([disabled])").first.fill("x")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def _open_decline(page: Page, demo: Demo) -> None:
+    page.locator("#decline summary").click()
+    page.locator("#decline form").wait_for()
+
+
+def _wizard_visits() -> list[Visit]:
+    visits = []
+    for step in WIZARD_STEPS:
+        path = (lambda s: lambda d: f"/agreements/{d.draft}/bearbeiten/{s}/")(step)
+        visits.append(Visit("marketing", path, step))
+        if step in STEPS_WITH_TYPED_FIELDS:
+            visits.append(
+                Visit("marketing", path, f"{step}, with errors", _type_x_into_typed_fields)
+            )
+    visits.append(Visit("sales", lambda d: f"/agreements/{d.draft}/bearbeiten/pruefen/", "review"))
+    return visits
+
+
+PAGES: dict[str, list[Visit]] = {
+    # --- The portal -------------------------------------------------------------------
+    "dashboard": [Visit("marketing", lambda d: "/"), Visit("management", lambda d: "/")],
+    "agreement_create": [
+        Visit("marketing", lambda d: "/agreements/new/"),
+        Visit("marketing", lambda d: "/agreements/new/", "with errors", _type_x_into_typed_fields),
+    ],
+    "agreement_step": _wizard_visits(),
+    "agreement_detail": [
+        Visit("marketing", lambda d: f"/agreements/{d.draft}/", "draft"),
+        Visit("sales", lambda d: f"/agreements/{d.submitted}/", "submitted"),
+        Visit("management", lambda d: f"/agreements/{d.signed}/", "signed"),
+    ],
+    "agreement_sign": [
+        Visit("sales", lambda d: f"/agreements/{d.submitted}/unterzeichnen/"),
+        Visit(
+            "sales",
+            lambda d: f"/agreements/{d.submitted}/unterzeichnen/",
+            "with errors",
+            _submit("#sign-form button[type=submit]"),
+        ),
+        Visit(
+            "sales",
+            lambda d: f"/agreements/{d.submitted}/unterzeichnen/",
+            "decline opened",
+            _open_decline,
+        ),
+    ],
+    "signed_agreements": [Visit("management", lambda d: "/unterzeichnet/")],
+    "pdf_verify": [
+        Visit("management", lambda d: "/pruefen/"),
+        Visit("management", lambda d: "/pruefen/", "with errors", _submit("form[enctype] button")),
+        Visit("management", lambda d: "/pruefen/", "a sealed PDF checked", _verify_signed_pdf),
+    ],
+    "goals_overview": [Visit("management", lambda d: "/ziele/")],
+    "agreement_goals": [Visit("management", lambda d: f"/agreements/{d.signed}/ziele/")],
+    "agreement_actuals": [
+        Visit("marketing", lambda d: f"/agreements/{d.signed}/ist-werte/"),
+        Visit(
+            "marketing",
+            lambda d: f"/agreements/{d.signed}/ist-werte/",
+            "with errors",
+            _actuals_with_errors,
+        ),
+    ],
+    "agreement_actuals_import": [
+        Visit("marketing", lambda d: f"/agreements/{d.signed}/ist-werte/import/"),
+        Visit(
+            "marketing", lambda d: f"/agreements/{d.signed}/ist-werte/import/", "bad CSV", _bad_csv
+        ),
+    ],
+    # --- Signing in and the account (django-allauth, in our templates) ----------------
+    "account_login": [
+        Visit(None, lambda d: "/accounts/login/"),
+        Visit(None, lambda d: "/accounts/login/", "wrong password", _wrong_password),
+    ],
+    "account_logout": [Visit("marketing", lambda d: "/accounts/logout/")],
+    "account_inactive": [Visit(None, lambda d: "/accounts/inactive/")],
+    "account_signup": [Visit(None, lambda d: "/accounts/signup/", "closed")],
+    "account_reset_password": [
+        Visit(None, lambda d: "/accounts/password/reset/"),
+        Visit(
+            None,
+            lambda d: "/accounts/password/reset/",
+            "with errors",
+            _submit("main form button[type=submit]"),
+        ),
+    ],
+    "account_reset_password_done": [Visit(None, lambda d: "/accounts/password/reset/done/")],
+    "account_reset_password_from_key": [Visit(None, lambda d: d.reset_path, "from the mail")],
+    "account_reset_password_from_key_done": [
+        Visit(None, lambda d: "/accounts/password/reset/key/done/")
+    ],
+    "account_change_password": [
+        Visit("marketing", lambda d: "/accounts/password/change/"),
+        Visit(
+            "marketing",
+            lambda d: "/accounts/password/change/",
+            "with errors",
+            _submit("main form button[type=submit]"),
+        ),
+    ],
+    "account_email": [Visit("marketing", lambda d: "/accounts/email/")],
+    "account_email_verification_sent": [Visit("marketing", lambda d: "/accounts/confirm-email/")],
+    "account_reauthenticate": [Visit("marketing", lambda d: "/accounts/reauthenticate/")],
+    "socialaccount_connections": [Visit("marketing", lambda d: "/accounts/3rdparty/")],
+    "socialaccount_login_cancelled": [Visit(None, lambda d: "/accounts/3rdparty/login/cancelled/")],
+    "socialaccount_login_error": [Visit(None, lambda d: "/accounts/3rdparty/login/error/")],
+    "mfa_index": [Visit("marketing", lambda d: "/accounts/2fa/")],
+    "mfa_list_webauthn": [Visit("marketing", lambda d: "/accounts/2fa/webauthn/")],
+}
+
+# Pages outside the URLconf that people still see.
+ERROR_PAGES = [Visit("marketing", lambda d: "/agreements/999999999/", "404 page")]
+
+NOT_PAGES: dict[str, str] = {
+    "agreement_pdf": "a PDF (the sealed SLA or the draft preview): tests/test_pdf_accessible.py",
+    "agreement_goals_pdf": "a PDF (the goals report): tests/test_pdf_accessible.py",
+    "agreement_framework_document": "a download of the uploaded framework document",
+    "agreement_actuals_csv": "a CSV download",
+    "agreement_pdf_state": "a fragment that pdf-state.js loads into the agreement page",
+    "agreement_step_preview": "the wizard's live preview, a fragment inside the wizard page",
+    "agreement_submit": "POST only; redirects to the agreement page",
+    "agreement_decline": "POST only; its form is on the sign page (visited opened)",
+    "agreement_reopen": "POST only; redirects to the agreement page",
+    "agreement_renew": "POST only; redirects to the new draft's wizard",
+    "set_language": "POST only; redirects back to the page it was sent from",
+    "account_set_password": "redirects to the password change: every user has a password",
+    "account_confirm_email": "a mailed one-time key; the page is allauth's confirmation form",
+    "account_confirm_login_code": "log-in by mailed code is off (settings)",
+    "account_request_reauthentication_code": "log-in by mailed code is off (settings)",
+    "account_confirm_reauthentication_code": "log-in by mailed code is off (settings)",
+    "socialaccount_signup": "only during a single sign-on whose account is missing",
+    "openid_connect_login": "hands over to the OpenID provider (tests/test_sso.py)",
+    "openid_connect_callback": "the OpenID provider's return address, no page",
+    "mfa_authenticate": "needs a user with an active second factor: not covered yet",
+    "mfa_reauthenticate": "needs a user with an active second factor: not covered yet",
+    "mfa_activate_totp": "behind allauth's reauthentication: not covered yet",
+    "mfa_deactivate_totp": "needs an active TOTP factor: not covered yet",
+    "mfa_view_recovery_codes": "needs an active second factor: not covered yet",
+    "mfa_generate_recovery_codes": "behind allauth's reauthentication: not covered yet",
+    "mfa_download_recovery_codes": "a text file download",
+    "mfa_add_webauthn": "behind allauth's reauthentication: not covered yet",
+    "mfa_edit_webauthn": "needs a registered passkey: not covered yet",
+    "mfa_remove_webauthn": "needs a registered passkey: not covered yet",
+    "mfa_login_webauthn": "the passkey log-in's JSON endpoint",
+    "mfa_reauthenticate_webauthn": "needs a registered passkey: not covered yet",
+}
+# Django's admin: staff only, Django's own templates (the issue leaves it out).
+EXCLUDED_NAMESPACES = {"admin"}
+
+
+def url_names() -> set[str]:
+    """Every named URL of the project, namespaced ones as ``namespace:name``."""
+
+    def walk(patterns, namespace: str | None) -> set[str]:
+        names = set()
+        for pattern in patterns:
+            if isinstance(pattern, URLResolver):
+                inner = pattern.namespace or namespace
+                if inner not in EXCLUDED_NAMESPACES:
+                    names |= walk(pattern.url_patterns, inner)
+            elif isinstance(pattern, URLPattern) and pattern.name:
+                names.add(f"{namespace}:{pattern.name}" if namespace else pattern.name)
+        return names
+
+    return walk(get_resolver().url_patterns, None)
+
+
+def test_every_url_name_is_covered():
+    names = url_names()
+    unmapped = names - PAGES.keys() - NOT_PAGES.keys()
+    assert not unmapped, (
+        f"No accessibility check reaches {sorted(unmapped)}: add a Visit to PAGES in "
+        f"{Path(__file__).name} (or say in NOT_PAGES why it is no page)"
+    )
+    assert not (PAGES.keys() | NOT_PAGES.keys()) - names, "stale names in PAGES/NOT_PAGES"
+
+
+@dataclass
+class Finding:
+    where: str
+    violations: list[dict] = field(default_factory=list)
+
+    def __str__(self) -> str:
+        lines = [self.where]
+        for violation in self.violations:
+            targets = [", ".join(node["target"]) for node in violation["nodes"][:3]]
+            lines.append(f"  {violation['id']} ({violation['impact']}): {targets}")
+        return "\n".join(lines)
+
+
+def make_demo(outside_browser_loop) -> Demo:
+    outside_browser_loop(call_command, "load_demo")  # it seals the signed 2026 demo SLA
+    draft = Agreement.objects.get(organisation__name="Muster AG", start_date__year=2027)
+    users = {m.role: m.user for m in Membership.objects.filter(organisation=draft.organisation)}
+    submitted = _create_agreement(draft.organisation, users, year=2028)
+    submit_agreement(submitted, users[Role.SALES])
+    signed = signed_demo_agreement()
+    with signed.signed_pdf.open("rb") as file:
+        signed_pdf = file.read()
+    return Demo(
+        draft=draft.pk,
+        submitted=submitted.pk,
+        signed=signed.pk,
+        signed_pdf=signed_pdf,
+        reset_path=_password_reset_path(users[Role.SALES]),
+    )
+
+
+def _password_reset_path(user) -> str:
+    from allauth.account.forms import default_token_generator
+    from allauth.account.utils import user_pk_to_url_str
+
+    key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
+    return f"/accounts/password/reset/key/{key}/"
+
+
+def _sign_in(page: Page, base: str, username: str) -> None:
+    page.goto(f"{base}/accounts/login/")
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=login]").fill(username)
+    form.locator("input[name=password]").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+
+
+@pytest.mark.parametrize("language", LANGUAGES)
+def test_every_page_passes_axe_at_wcag_22_aa(
+    browser: Browser, live_server, transactional_db, outside_browser_loop, language
+):
+    demo = make_demo(outside_browser_loop)
+    axe = Axe()
+    visits = [(name, visit) for name, page_visits in PAGES.items() for visit in page_visits]
+    visits += [("error", visit) for visit in ERROR_PAGES]
+    findings = []
+    checked = 0
+    for role in dict.fromkeys(visit.role for _, visit in visits):
+        # One context per person: signed in once, the session kept for all their pages.
+        context = browser.new_context(locale=LANGUAGES[language], viewport=VIEWPORTS["desktop"])
+        context.set_default_timeout(30_000)
+        page = context.new_page()
+        if role:
+            _sign_in(page, live_server.url, role)
+        for name, visit in visits:
+            if visit.role != role:
+                continue
+            for width, viewport in VIEWPORTS.items():
+                where = f"{name} {visit.state} ({role or 'signed out'}, {width})"
+                page.set_viewport_size(viewport)
+                try:
+                    page.goto(f"{live_server.url}{visit.path(demo)}")
+                    if visit.prepare:
+                        visit.prepare(page, demo)
+                except PlaywrightError as error:
+                    # Every page is checked in one run; a visit that broke is reported too.
+                    findings.append(Finding(f"{where}: not reached: {error.message[:300]}"))
+                    continue
+                assert page.locator("html").get_attribute("lang").startswith(language), page.url
+                results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
+                checked += 1
+                if results.response["violations"]:
+                    findings.append(Finding(f"{where}: {page.url}", results.response["violations"]))
+        context.close()
+
+    assert not findings, f"{len(findings)} of {checked} pages fail axe:\n" + "\n".join(
+        map(str, findings)
+    )
