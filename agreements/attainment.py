@@ -29,10 +29,15 @@ from .actuals import Period, agreement_periods
 from .document import conversion_rate
 from .enums import FunnelStage
 from .models import Agreement, PeriodActuals
-from .numbers import format_figure, format_percent
+from .numbers import format_figure, format_percent, format_rate
 
 LIGHT_GREEN_FROM = Decimal(100)
 LIGHT_YELLOW_FROM = Decimal(80)
+
+
+def rate_text(value) -> str:
+    """A conversion rate (``numbers.format_rate``), "–" while it cannot be computed."""
+    return format_rate(value) if value is not None else "–"
 
 
 @dataclass(frozen=True)
@@ -180,11 +185,11 @@ class FunnelComparison:
 
     @property
     def planned_rate_text(self) -> str:
-        return format_percent(self.planned_rate)
+        return rate_text(self.planned_rate)
 
     @property
     def actual_rate_text(self) -> str:
-        return format_percent(self.actual_rate)
+        return rate_text(self.actual_rate)
 
 
 @dataclass

@@ -38,7 +38,7 @@ from .enums import (
 )
 from .fingerprints import FURTHER_DEFINITIONS
 from .models import Signature
-from .numbers import format_integer, format_percent
+from .numbers import format_integer, format_rate
 from .people import display_name
 
 TITLE = "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der"
@@ -75,12 +75,11 @@ def german_list(items: list[str]) -> str:
     return ", ".join(items[:-1]) + " und " + items[-1]
 
 
-# The slots whose values are names of people, companies, functions, systems and tools.
+# The slots whose values are names of people, companies, functions, systems and tools
+# (the business unit and group are descriptions, hyphenated like the text around them).
 PROPER_NAMES = frozenset(
     {
         "firma",
-        "geographic_unit",
-        "group_subgroup",
         "marketing_function",
         "sales_function",
         "marketing_representative",
@@ -138,7 +137,7 @@ class Slot:
 class FunnelRow:
     stage: FunnelStage
     figure: Slot
-    rate_from_previous: str | None  # "126,7 %", "–" when undefined, None for the first stage
+    rate_from_previous: str | None  # "45,6 %", "1,27 : 1", "–" when undefined, None for the first
     # More than the stage before: possible (more MQL than Target Accounts), worth a look.
     exceeds_previous: bool = False
 
@@ -366,7 +365,7 @@ class SlaDocument:
             rate, value = None, None
             if index:
                 value = conversion_rate(previous, figure)
-                rate = format_percent(value)
+                rate = "–" if value is None else format_rate(value)
             self.funnel.append(FunnelRow(stage, slot, rate, value is not None and value > 100))
             previous = figure
 

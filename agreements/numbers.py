@@ -90,6 +90,23 @@ def format_percent(value: Decimal | int | None, *, places: int = 1) -> str:
     return f"{text}{NBSP}%"
 
 
+def format_rate(value: Decimal | int) -> str:
+    """A conversion rate between two funnel stages, for pages, charts and PDFs alike.
+
+    Up to 100 % it is the share that reaches the next stage: "45,6 %". Above, the next
+    stage is larger (more leads than target accounts), and "120,0 %" under an arrow
+    pointing down reads as an error: a ratio says it plainly, Decimal("120") -> "1,2 : 1",
+    Decimal("126.7") -> "1,27 : 1".
+    """
+    if value <= 100:
+        return format_percent(value)
+    ratio = (Decimal(value) / 100).quantize(CENT, rounding=ROUND_HALF_UP, context=EXACT)
+    whole, _point, fraction = f"{ratio:,.2f}".partition(".")
+    fraction = fraction.rstrip("0")
+    text = whole.replace(",", THOUSANDS) + ("," + fraction if fraction else "")
+    return f"{text}{NBSP}:{NBSP}1"
+
+
 def parse_integer(text: str) -> int:
     """A whole number as typed; raises ``NumberInputError`` for anything else."""
     number = _read(text, amount=False)

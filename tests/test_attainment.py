@@ -1,6 +1,7 @@
 """Attainment of the goals (agreements.attainment.goal_report), against hand-computed cases."""
 
 import datetime
+import re
 from decimal import Decimal
 
 import pytest
@@ -94,7 +95,7 @@ def test_funnel_actual_beside_the_plan_with_conversion_rates():
     assert accounts.actual is None and accounts.attainment_text == "–"
     assert mql.attainment_text == "91,7\u00a0%"  # 220 / 240
     assert mql.light.colour == "yellow"
-    assert mql.planned_rate_text == "120,0\u00a0%"  # 480 / 400, as in the SLA's appendix
+    assert mql.planned_rate_text == "1,2\u00a0:\u00a01"  # 480 / 400, as in the SLA's appendix
     assert mql.actual_rate_text == "–"  # no Target Accounts reported
     assert customers.attainment_text == "100,0\u00a0%"  # 85 / 85
     assert result.funnel_light.colour == "green"
@@ -158,6 +159,24 @@ def test_the_chart_draws_one_coloured_bar_per_reported_period():
     assert svg.count("<rect") == 2
     assert "goal-bar-green" in svg and "goal-bar-red" in svg
     assert "<script" not in svg
+
+
+def test_a_bar_label_never_sits_on_the_100_percent_line():
+    # 52 / 55 = 94,5 %: the bar ends just below the 100 % line, where its label would be.
+    agreement, _ = make_signed_goals_agreement()
+    result = report(agreement, {Q1: {"sqls_handed_over": 52}, Q2: {"sqls_handed_over": 60}})
+    svg = str(sql_attainment_svg(result.rows))
+
+    lines = [float(y) for y in re.findall(r'<line x1="[\d.]+" y1="([\d.]+)"', svg)]
+    labels = {
+        text: float(y)
+        for y, text in re.findall(r'<text x="[\d.]+" y="([\d.]+)"[^>]*>([\d,]+\xa0%)</text>', svg)
+    }
+    for text in ("94,5\xa0%", "109,1\xa0%"):
+        baseline = labels[text]
+        # The glyphs reach from about 10 units above the baseline to 2 below it.
+        assert not any(baseline - 11 <= line <= baseline + 2 for line in lines), text
+    assert "<title>Balkendiagramm: Erreichung des SQL-Ziels je Periode: Q1 2026 94,5" in svg
 
 
 def _count_queries(client, url) -> int:

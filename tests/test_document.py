@@ -123,7 +123,7 @@ def test_demo_sla_shows_no_placeholder_and_the_appendix_figures(demo_agreement):
         assert normalise(f"{phase} {label} {figure}") in text
     # Derived conversion rates, Swiss style: 450 / 34’000, 570 / 450, ...
     assert "1,3\u00a0%" in unescape(html)
-    assert "126,7\u00a0%" in unescape(html)
+    assert "1,27\u00a0:\u00a01" in unescape(html)  # 570 / 450: more than the stage before, a ratio
     assert "76,9\u00a0%" in unescape(html)
 
 
@@ -212,7 +212,7 @@ def test_conversion_rates_are_derived_and_undefined_after_a_zero():
         funnel_customers=5,
     )
     rates = [row.rate_from_previous for row in SlaDocument(agreement).funnel]
-    assert rates == [None, "–", "200,0\u00a0%", "–", "–", "100,0\u00a0%"]
+    assert rates == [None, "–", "2\u00a0:\u00a01", "–", "–", "100,0\u00a0%"]
 
 
 # The signature block, filled from the valid signatures (agreements.workflow signs).

@@ -91,7 +91,7 @@ def test_demo_funnel_shows_every_stage_figure_and_rate():
     for figure in ("34’000", "450", "570", "290", "260", "200"):
         assert figure in texts
     # The conversion rate between consecutive stages, Swiss style: 450 / 34’000 = 1,3 %.
-    for rate in ("1,3\u00a0%", "126,7\u00a0%", "50,9\u00a0%", "89,7\u00a0%", "76,9\u00a0%"):
+    for rate in ("1,3\u00a0%", "1,27\u00a0:\u00a01", "50,9\u00a0%", "89,7\u00a0%", "76,9\u00a0%"):
         assert rate in texts
     assert len(root.findall(f"{SVG}polygon")) == len(FunnelStage)
 
@@ -144,7 +144,7 @@ def test_seven_digit_figures_are_printed_in_full_in_swiss_format():
     assert "9’999’999" in texts
     assert "2’000’001" in texts
     # A stage larger than the one before: the rate says so, the funnel keeps its shape.
-    assert "999’999’900,0\u00a0%" in texts
+    assert "9’999’999\u00a0:\u00a01" in texts  # a ratio above 100 %
 
 
 def test_missing_figures_and_undefined_rates_are_marked_not_invented():

@@ -12,6 +12,7 @@ from agreements.numbers import (
     format_amount,
     format_integer,
     format_percent,
+    format_rate,
     parse_amount,
     parse_integer,
 )
@@ -119,6 +120,15 @@ def test_formats():
     assert format_percent(Decimal("12345.66")) == "12’345,7\u00a0%"
     assert format_percent(Decimal("94.5")) == "94,5\u00a0%"
     assert format_percent(80, places=0) == "80\u00a0%"
+
+
+def test_a_conversion_rate_above_100_percent_is_a_ratio():
+    # Up to 100 % the share that reaches the next stage; above, more than the stage before.
+    assert format_rate(Decimal("45.63")) == "45,6\u00a0%"
+    assert format_rate(100) == "100,0\u00a0%"
+    assert format_rate(Decimal("120")) == "1,2\u00a0:\u00a01"  # 480 MQL from 400 accounts
+    assert format_rate(Decimal(570) * 100 / 450) == "1,27\u00a0:\u00a01"
+    assert format_rate(Decimal("200")) == "2\u00a0:\u00a01"
 
 
 @given(st.integers(min_value=-(10**60), max_value=10**60))

@@ -224,7 +224,7 @@ def test_appendix_shows_the_funnel_figures_on_a_page_of_its_own(signed_demo_pdf)
     assert "Mit dieser Vereinbarung" not in appendix and "11. Erneuerung" not in appendix
     for figure in ("34’000", "450", "570", "290", "260", "200"):
         assert figure in appendix
-    for rate in ("1,3 %", "126,7 %", "50,9 %", "89,7 %", "76,9 %"):
+    for rate in ("1,3 %", "1,27 : 1", "50,9 %", "89,7 %", "76,9 %"):
         assert rate in appendix.replace("\u00a0", " ")
     for stage in ("ATTRACT", "IDENTIFY", "CONVERT", "CONNECT", "CLOSE", "Sales Qualified Leads"):
         assert stage in appendix

@@ -448,7 +448,7 @@ def test_funnel_step_shows_the_derived_conversion_rates(client, team):
         "funnel_prospects": "290", "funnel_sql": "260", "funnel_customers": "200",
     }, go="stay")  # fmt: skip
     response = client.get(step_url(agreement, "funnel"))
-    assert "126,7\u00a0%" in response.text
+    assert "1,27\u00a0:\u00a01" in response.text
     assert 'value="34’000"' in response.text
 
 

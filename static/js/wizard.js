@@ -44,9 +44,9 @@
     });
   }
 
-  // Funnel: the conversion rates while typing, Swiss style (45,6 %), and a hint where a
-  // stage exceeds the one before. Reads figures as agreements.numbers does; what it cannot
-  // read shows "–" here, and the server says why on saving.
+  // Funnel: the conversion rates while typing, Swiss style (45,6 %; 1,27 : 1 above 100 %),
+  // and a hint where a stage exceeds the one before. Reads figures as agreements.numbers
+  // does; what it cannot read shows "–" here, and the server says why on saving.
   const funnel = document.getElementById("funnel-form");
   if (funnel) {
     const parse = function (text) {
@@ -57,6 +57,19 @@
       }
       return /^\d+$/.test(value) ? parseInt(value, 10) : null;
     };
+    const grouped = function (digits) {
+      return digits.replace(/\B(?=(\d{3})+(?!\d))/g, "’");
+    };
+    // As agreements.numbers.format_rate: a percentage up to 100, above a ratio "1,27 : 1".
+    const rateText = function (rate) {
+      if (rate <= 100) {
+        const [whole, tenth] = rate.toFixed(1).split(".");
+        return grouped(whole) + "," + tenth + "\u00a0%";
+      }
+      const [whole, hundredths] = (rate / 100).toFixed(2).split(".");
+      const fraction = hundredths.replace(/0+$/, "");
+      return grouped(whole) + (fraction ? "," + fraction : "") + "\u00a0:\u00a01";
+    };
     const update = function () {
       let previous = null;
       funnel.querySelectorAll("tbody tr").forEach(function (row, index) {
@@ -66,8 +79,7 @@
           const hint = row.querySelector(".funnel-hint");
           if (previous && value !== null) {
             const rate = (value * 100) / previous;
-            const [whole, tenth] = rate.toFixed(1).split(".");
-            cell.textContent = whole.replace(/\B(?=(\d{3})+(?!\d))/g, "’") + "," + tenth + "\u00a0%";
+            cell.textContent = rateText(rate);
             hint.hidden = rate <= 100;
           } else {
             cell.textContent = "–";
