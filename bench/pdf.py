@@ -83,7 +83,7 @@ def render_vs_bare(agreement, repeat: int) -> dict:
     """Our render of a signed agreement against a bare WeasyPrint render of the same HTML.
 
     Ours: ``render_agreement_pdf`` as ``signed_pdf_store`` calls it (template, our static
-    files fetcher, PDF/A-3b, attachments). Bare: ``weasyprint.HTML(string=html,
+    files fetcher, tagged PDF/A-3a, attachments). Bare: ``weasyprint.HTML(string=html,
     base_url=..., url_fetcher=<memory>).write_pdf()`` with WeasyPrint's defaults.
     """
     import weasyprint
@@ -112,6 +112,84 @@ def render_vs_bare(agreement, repeat: int) -> dict:
         "bare_bytes": len(bare_pdf),
         "html_chars": len(html),
     }
+
+
+@contextmanager
+def captured_writes():
+    """Record the HTML that ``agreements.pdf.write_accessible_pdf`` is given."""
+    from agreements import pdf
+
+    original = pdf.write_accessible_pdf
+    strings: list[str] = []
+
+    def recording(html, **kwargs):
+        strings.append(html)
+        return original(html, **kwargs)
+
+    pdf.write_accessible_pdf = recording
+    try:
+        yield strings
+    finally:
+        pdf.write_accessible_pdf = original
+
+
+def tagged_vs_untagged(agreement, report, repeat: int) -> dict:
+    """Issue 16: the tagged PDF/A-3a (PDF/UA-1) write against the untagged PDF/A-3b one.
+
+    Both sides get the same HTML, attachments, fetcher and font configuration, for the
+    signed demo SLA and for its goals report. Tagged: ``write_accessible_pdf`` (structure
+    tree, PDF/UA identification, header and footer as artifacts). Untagged: the call it
+    replaced, ``write_pdf(pdf_variant="pdf/a-3b")`` with the ``/AF`` finisher. A WeasyPrint
+    attachment can be written once, so each write gets its own, made the way ours are.
+    """
+    import datetime
+
+    import weasyprint
+
+    from agreements import pdf
+    from agreements.archive import signed_render_inputs
+
+    inputs = signed_render_inputs(agreement)
+    with captured_writes() as strings:
+        pdf.render_agreement_pdf(agreement, **inputs)
+        pdf.render_goals_pdf(report, generated_at=datetime.datetime.now(datetime.UTC))
+    fetcher = pdf.StaticFilesFetcher()
+
+    def sla_attachments():
+        attachments = pdf._framework_attachments(agreement, fetcher)
+        audit_page = inputs.get("audit_page")
+        if audit_page is not None and audit_page.content_json:
+            attachments.append(pdf._content_attachment(agreement, audit_page, fetcher))
+        return attachments
+
+    results = {}
+    for label, html, attachments in (
+        ("sla", strings[0], sla_attachments),
+        ("goals", strings[1], list),
+    ):
+
+        def tagged(html=html, attachments=attachments):
+            return pdf.write_accessible_pdf(html, fetcher=fetcher, attachments=attachments())
+
+        def untagged(html=html, attachments=attachments):
+            document = weasyprint.HTML(string=html, base_url=pdf.PDF_BASE_URL, url_fetcher=fetcher)
+            return document.write_pdf(
+                pdf_variant="pdf/a-3b",
+                attachments=attachments(),
+                full_fonts=False,
+                font_config=pdf.font_configuration(),
+                finisher=pdf._associated_files_once,
+            )
+
+        tagged_pdf, untagged_pdf = tagged(), untagged()  # warm both before measuring
+        tagged_sample, untagged_sample = measured_in_pairs(tagged, untagged, repeat)
+        results[label] = {
+            "tagged": tagged_sample,
+            "untagged": untagged_sample,
+            "tagged_bytes": len(tagged_pdf),
+            "untagged_bytes": len(untagged_pdf),
+        }
+    return results
 
 
 def seal_vs_bare(agreement, repeat: int) -> dict:

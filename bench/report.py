@@ -455,3 +455,59 @@ def with_tasks_section(text: str, results: dict) -> str:
         end = text.index(TASKS_END) + len(TASKS_END) + 1
         return text[:start] + section + text[end:]
     return text.rstrip("\n") + "\n\n" + section
+
+
+TAGGING_BEGIN = "<!-- tagged PDF: bench/pdf.py tagged_vs_untagged -->"
+TAGGING_END = "<!-- end of tagged PDF -->"
+
+
+def tagging_section(results: dict) -> list[str]:
+    """Issue 16: what tagging (PDF/A-3a, PDF/UA-1, artifacts) costs over PDF/A-3b."""
+    rows = []
+    names = {"sla": "Signed demo SLA (5 pages, attachment)", "goals": "Its goals report"}
+    for label, figures in results["tagging"].items():
+        ratio = paired_ratio(figures["tagged"], figures["untagged"])
+        rows.append(
+            f"| {names[label]} | {spread(figures['tagged'])} | {spread(figures['untagged'])} "
+            f"| {ratio:.2f}× | ≤ 1.15× | {'yes' if ratio <= 1.15 else '**NO**'} "
+            f"| {figures['tagged_bytes'] / 1024:.0f} / {figures['untagged_bytes'] / 1024:.0f} KB |"
+        )
+    return [
+        TAGGING_BEGIN,
+        "## Tagged PDF (issue 16)",
+        "",
+        "The write of the same HTML, attachments and fonts, measured in pairs: tagged PDF/A-3a "
+        "with the PDF/UA-1 identification and the header and footer as artifacts "
+        "(`write_accessible_pdf`) against the untagged PDF/A-3b write it replaced. "
+        f"`python -m bench.run --only tagging`; load average before: {results['load_before']}, "
+        f"after: {results['load_after']}.",
+        "",
+        "| PDF | Tagged | Untagged | Ratio | Target | Met | Size tagged / untagged |",
+        "|---|---|---|---|---|---|---|",
+        *rows,
+        *_shared_note(results),
+        TAGGING_END,
+    ]
+
+
+def with_tagging_section(text: str, results: dict) -> str:
+    """``text`` (an existing results.md) with its tagged-PDF section replaced or added."""
+    section = "\n".join(tagging_section(results))
+    if TAGGING_BEGIN in text and TAGGING_END in text:
+        start = text.index(TAGGING_BEGIN)
+        end = text.index(TAGGING_END) + len(TAGGING_END) + 1
+        return text[:start] + section + "\n" + text[end:]
+    return text.rstrip("\n") + "\n\n" + section + "\n"
+
+
+def _shared_note(results: dict) -> list[str]:
+    cores = os.cpu_count() or 1
+    busiest = max(float(results[key].split()[0]) for key in ("load_before", "load_after"))
+    if busiest <= cores:
+        return []
+    return [
+        "",
+        f"**The machine was shared** during this run (load average up to {busiest:.1f} on "
+        f"{cores} cores): single renders varied by 3× between pairs, so a ratio off target "
+        "here wants a run on a quiet machine before it is believed.",
+    ]

@@ -205,26 +205,50 @@ def run_tasks_only(reps: dict) -> dict:
     return results
 
 
+def run_tagging_only(reps: dict) -> dict:
+    """Issue 16: the tagged PDF against the untagged one, in pairs (bench.pdf)."""
+    from agreements.actuals import goal_report
+    from agreements.demo import signed_demo_agreement
+    from agreements.models import PeriodActuals
+
+    results: dict = {"reps": reps, "load_before": load_average(), "started": time.time()}
+    setup.prepare()
+    demo = signed_demo_agreement()
+    goals = goal_report(demo, PeriodActuals.objects.filter(agreement=demo))
+    log("PDF: tagged PDF/A-3a against untagged PDF/A-3b")
+    results["tagging"] = pdf.tagged_vs_untagged(demo, goals, reps["render_pairs"])
+    results["load_after"] = load_average()
+    results["seconds"] = time.time() - results["started"]
+    return results
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="few repetitions (checks the suite)")
     parser.add_argument("--output", type=Path, default=REPO / "bench" / "results.md")
     parser.add_argument("--keep-db", action="store_true", help="do not drop sla_bench afterwards")
     parser.add_argument(
-        "--only", choices=["tasks"], help="measure only this part; replace its section"
+        "--only",
+        choices=["tasks", "tagging"],
+        help="measure only this part; replace its section",
     )
     options = parser.parse_args(argv)
 
     django_setup()
     reps = QUICK if options.quick else FULL
     try:
-        results = run_tasks_only(reps) if options.only else run(reps)
+        only = {"tasks": run_tasks_only, "tagging": run_tagging_only}.get(options.only, run)
+        results = only(reps)
     finally:
         if not options.keep_db:
             setup.teardown()
     if options.only:
         before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
-        text = report.with_tasks_section(before, results)
+        text = (
+            report.with_tasks_section(before, results)
+            if options.only == "tasks"
+            else report.with_tagging_section(before, results)
+        )
     else:
         before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
         # The history page's section (bench/history.py, run on its own) stays.
