@@ -39,7 +39,7 @@ from weasyprint.urls import FatalURLFetchingError, URLFetcher, URLFetcherRespons
 
 from .document import FRAMEWORK_DOCUMENT_DEFAULT_NAME, SWISS_TIME_ZONE, SlaDocument
 from .enums import Party
-from .pdf_accessible import identify_pdf_ua, pagination_as_artifacts
+from .pdf_accessible import identify_pdf_ua, pagination_as_artifacts, tab_order_follows_structure
 from .snapshot import sha256_hex
 
 # The document's own origin. ".invalid" never resolves (RFC 2606): even a URL that
@@ -259,9 +259,11 @@ def write_accessible_pdf(
 
 
 def _finish(document, pdf) -> None:
-    """The ``write_pdf`` finisher: associated files once, page header and footer artifacts."""
+    """The ``write_pdf`` finisher: associated files once, page header and footer artifacts,
+    the tab order of the structure."""
     _associated_files_once(document, pdf)
     pagination_as_artifacts(pdf)
+    tab_order_follows_structure(pdf)
 
 
 _per_thread = threading.local()

@@ -14,7 +14,10 @@ identifies it as PDF/A-3a. Two things are left to us:
   tree or marked ``/Artifact``. ``pagination_as_artifacts`` turns the unlinked ones into
   ``/Artifact <</Type /Pagination>>`` and rebuilds each page's entry of the parent tree.
 
-Both work on WeasyPrint's own objects before the file is written, so the PDF is written
+``tab_order_follows_structure`` also sets each page's tab order to the structure's, which
+PDF/UA asks of pages with links (the signature block's "Nachweis: Prüfprotokoll").
+
+All of it works on WeasyPrint's own objects before the file is written, so the PDF is written
 once: a second pass with a PDF library would parse and rewrite every render (and the
 seal, the attachments' ``/AF`` and the fonts would all have to survive it).
 """
@@ -118,6 +121,15 @@ def pagination_as_artifacts(pdf: pydyf.PDF) -> None:
         key = nums.index(index)  # the pages' keys are 0..n-1, in page order
         size = max(elements, default=-1) + 1
         nums[key + 1] = pydyf.Array(elements.get(mcid, "null") for mcid in range(size))
+
+
+def tab_order_follows_structure(pdf: pydyf.PDF) -> None:
+    """``/Tabs /S`` on every page: links are reached in the structure's order (PDF/UA 7.18.3).
+
+    A ``write_pdf`` finisher's step; WeasyPrint leaves the tab order to the reader.
+    """
+    for page_reference in pdf.page_references:
+        _resolve(pdf, page_reference)["Tabs"] = "/S"
 
 
 def _unlinked_as_artifacts(stream: pydyf.Stream, linked: dict[int, bytes]) -> None:

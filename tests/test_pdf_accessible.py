@@ -89,6 +89,7 @@ def assert_accessible(pdf: bytes) -> list[tuple[str, str]]:
     # PDF/A allows a property outside its own schemas only when the file declares it.
     assert "<pdfaSchema:namespaceURI>http://www.aiim.org/pdfua/ns/id/<" in xmp
     assert untagged_content(pdf) == []
+    assert {str(page["/Tabs"]) for page in pages(reader)} == {"/S"}
     # "Seite N von M" on every page, the running header from page 2 on: artifacts.
     counts = artifacts_per_page(pdf)
     assert all(count >= 1 for count in counts), counts
