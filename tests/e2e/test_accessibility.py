@@ -172,6 +172,10 @@ PAGES: dict[str, list[Visit]] = {
             _open_decline,
         ),
     ],
+    "agreement_history": [
+        Visit("marketing", lambda d: f"/agreements/{d.draft}/verlauf/", "draft"),
+        Visit("management", lambda d: f"/agreements/{d.signed}/verlauf/", "signed"),
+    ],
     "signed_agreements": [Visit("management", lambda d: "/unterzeichnet/")],
     "pdf_verify": [
         Visit("management", lambda d: "/pruefen/"),
@@ -250,6 +254,9 @@ NOT_PAGES: dict[str, str] = {
     "agreement_decline": "POST only; its form is on the sign page (visited opened)",
     "agreement_reopen": "POST only; redirects to the agreement page",
     "agreement_renew": "POST only; redirects to the new draft's wizard",
+    "agreement_comment_add": "POST only; the threads show on the agreement page (visited)",
+    "agreement_comment_edit": "POST only; the threads show on the agreement page (visited)",
+    "agreement_thread_resolve": "POST only; the threads show on the agreement page (visited)",
     "set_language": "POST only; redirects back to the page it was sent from",
     "account_set_password": "redirects to the password change: every user has a password",
     "account_confirm_email": "a mailed one-time key; the page is allauth's confirmation form",
