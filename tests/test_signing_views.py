@@ -11,6 +11,7 @@ from django.core import mail
 from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import strip_tags
 
 from agreements.audit import audit_record, audit_verify
 from agreements.enums import AgreementStatus, AuditAction, Party, Role
@@ -218,7 +219,10 @@ def test_the_sign_page_shows_the_frozen_document_its_hash_and_the_form(client, s
     text = response.text
     assert response.status_code == 200
     assert "Unterzeichnen für Marketing" in text
-    assert "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der Muster AG" in text
+    # The company name is wrapped as a name (never hyphenated in the PDF): read the text.
+    assert "Leistungsvereinbarung (SLA) zwischen Marketing und Sales der Muster AG" in strip_tags(
+        text
+    )
     assert f"{submitted.content_sha256[:12]}…" in text
     assert f">{submitted.content_sha256}</code>" in text  # the full hash, in <details>
     assert f'name="content_sha256" value="{submitted.content_sha256}"' in text
