@@ -28,8 +28,10 @@ from playwright.sync_api import Error as PlaywrightError
 from agreements.demo import _create_agreement, signed_demo_agreement
 from agreements.enums import Role
 from agreements.models import Agreement, Membership
+from agreements.team import domain
+from agreements.team.tokens import invitation_token
 from tests.e2e.conftest import DEMO_PASSWORD
-from tests.factories import submit_agreement
+from tests.factories import make_member, make_organisation, submit_agreement
 
 # axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2, levels A and AA.
 WCAG_22_AA = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22a", "wcag22aa"]
@@ -59,6 +61,12 @@ class Demo:
     signed: int  # the 2026 demo SLA, signed and sealed
     signed_pdf: bytes = b""
     reset_path: str = ""  # a password reset link as the mail would carry it
+    organisation: int = 0  # Muster AG, whose team ``management`` administers
+    # Invitation links of Muster AG as the mail carries them: to an address without an
+    # account, to ``extern`` (an account of another organisation), and a revoked one.
+    invitation_new: str = ""
+    invitation_existing: str = ""
+    invitation_revoked: str = ""
 
 
 @dataclass(frozen=True)
@@ -122,6 +130,13 @@ def _bad_csv(page: Page, demo: Demo) -> None:
 def _actuals_with_errors(page: Page, demo: Demo) -> None:
     form = page.locator("form.actuals-form").first
     form.locator("input[inputmode=numeric]:not([disabled])").first.fill("x")
+    with page.expect_navigation():
+        form.locator("button[type=submit]").click()
+
+
+def _invite_with_errors(page: Page, demo: Demo) -> None:
+    form = page.locator("#invite form")
+    form.locator("input[name=email]").fill("keine-adresse")
     with page.expect_navigation():
         form.locator("button[type=submit]").click()
 
@@ -199,6 +214,36 @@ PAGES: dict[str, list[Visit]] = {
             "marketing", lambda d: f"/agreements/{d.signed}/ist-werte/import/", "bad CSV", _bad_csv
         ),
     ],
+    # --- Teams: the organisation's administrators, the invitation's link ---------------
+    "team": [
+        Visit("management", lambda d: f"/organisationen/{d.organisation}/team/"),
+        Visit(
+            "management",
+            lambda d: f"/organisationen/{d.organisation}/team/",
+            "invitation with errors",
+            _invite_with_errors,
+        ),
+    ],
+    "organisation_create": [
+        Visit("admin", lambda d: "/organisationen/neu/"),
+        Visit(
+            "admin", lambda d: "/organisationen/neu/", "with errors", _submit("main form button")
+        ),
+    ],
+    "invitation_accept": [
+        Visit(None, lambda d: d.invitation_new, "new account"),
+        Visit(
+            None,
+            lambda d: d.invitation_new,
+            "new account, with errors",
+            _submit("main form button"),
+        ),
+        Visit(None, lambda d: d.invitation_existing, "account exists, signed out"),
+        Visit("extern", lambda d: d.invitation_existing, "join with one click"),
+        Visit("marketing", lambda d: d.invitation_existing, "someone else's (403)"),
+        Visit(None, lambda d: d.invitation_revoked, "revoked (410)"),
+        Visit(None, lambda d: "/einladung/1-falsch/", "invalid link (404)"),
+    ],
     # --- Signing in and the account (django-allauth, in our templates) ----------------
     "account_login": [
         Visit(None, lambda d: "/accounts/login/"),
@@ -258,6 +303,11 @@ NOT_PAGES: dict[str, str] = {
     "agreement_comment_edit": "POST only; the threads show on the agreement page (visited)",
     "agreement_thread_resolve": "POST only; the threads show on the agreement page (visited)",
     "set_language": "POST only; redirects back to the page it was sent from",
+    "team_invite": "POST only; with errors it shows the Team page (visited so)",
+    "team_member_change": "POST only; redirects to the Team page (visited)",
+    "team_member_remove": "POST only; redirects to the Team page (visited)",
+    "team_invitation_resend": "POST only; redirects to the Team page (visited)",
+    "team_invitation_revoke": "POST only; redirects to the Team page (visited)",
     "account_set_password": "redirects to the password change: every user has a password",
     "account_confirm_email": "a mailed one-time key; the page is allauth's confirmation form",
     "account_confirm_login_code": "log-in by mailed code is off (settings)",
@@ -332,13 +382,41 @@ def make_demo(outside_browser_loop) -> Demo:
     signed = signed_demo_agreement()
     with signed.signed_pdf.open("rb") as file:
         signed_pdf = file.read()
+    invitations = outside_browser_loop(
+        _make_invitations, draft.organisation, users[Role.MANAGEMENT]
+    )
     return Demo(
         draft=draft.pk,
         submitted=submitted.pk,
         signed=signed.pk,
         signed_pdf=signed_pdf,
         reset_path=_password_reset_path(users[Role.SALES]),
+        organisation=draft.organisation.pk,
+        **invitations,
     )
+
+
+def _make_invitations(organisation, administrator) -> dict[str, str]:
+    """Muster AG's invitations as its administrator sends them; their links' paths."""
+    make_member(
+        make_organisation("Andere AG"),
+        Role.SALES,
+        "extern",
+        password=DEMO_PASSWORD,
+        email="extern@muster.example",
+    )
+    links = {}
+    for key, email in [
+        ("invitation_new", "lea@muster.example"),
+        ("invitation_existing", "extern@muster.example"),
+        ("invitation_revoked", "tom@muster.example"),
+    ]:
+        invitation = domain.invitation_create(
+            organisation=organisation, email=email, role=Role.MARKETING, actor=administrator
+        )
+        links[key] = f"/einladung/{invitation_token(invitation)}/"
+    domain.invitation_revoke(invitation=invitation, actor=administrator)
+    return links
 
 
 def _password_reset_path(user) -> str:
