@@ -207,7 +207,7 @@ def run_tasks_only(reps: dict) -> dict:
 
 def run_tagging_only(reps: dict) -> dict:
     """Issue 16: the tagged PDF against the untagged one, in pairs (bench.pdf)."""
-    from agreements.actuals import goal_report
+    from agreements.attainment import goal_report
     from agreements.demo import signed_demo_agreement
     from agreements.models import PeriodActuals
 

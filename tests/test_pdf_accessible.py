@@ -15,7 +15,8 @@ from django.utils import timezone
 from pyhanko.pdf_utils.generic import ArrayObject, DictionaryObject, NullObject
 from pyhanko.pdf_utils.reader import PdfFileReader
 
-from agreements.actuals import agreement_periods, goal_report
+from agreements.actuals import agreement_periods
+from agreements.attainment import goal_report
 from agreements.document import SlaDocument
 from agreements.models import PeriodActuals
 from agreements.pdf import (
