@@ -23,7 +23,6 @@ import argparse
 import os
 import statistics
 import sys
-import time
 from pathlib import Path
 
 if __package__ in (None, ""):
@@ -33,19 +32,14 @@ os.environ.setdefault("SLA_BENCH_DB", "sla_bench_caches")
 os.environ.setdefault("SLA_BENCH_DIR", "/tmp/sla-bench-caches")
 
 from bench import pages, setup
-from bench.common import django_setup, log
+from bench.common import django_setup, log, measured_in_pairs
 
 
 def paired(a, b, *, repeat: int) -> tuple[list[float], list[float]]:
-    """Time ``a`` and ``b`` alternately, ``repeat`` times each, after one warm-up each."""
+    """Time ``a`` and ``b`` in pairs, ``repeat`` times each, after one warm-up each."""
     a(), b()
-    times_a, times_b = [], []
-    for _ in range(repeat):
-        for function, times in ((a, times_a), (b, times_b)):
-            start = time.perf_counter()
-            function()
-            times.append(time.perf_counter() - start)
-    return times_a, times_b
+    sample_a, sample_b = measured_in_pairs(a, b, repeat)
+    return sample_a.values, sample_b.values
 
 
 def summary(times_a, times_b) -> str:

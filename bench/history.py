@@ -168,13 +168,6 @@ def with_section(text: str, new_section: str) -> str:
     return text.rstrip("\n") + "\n\n" + new_section
 
 
-def kept_section(text: str) -> str:
-    """This script's section of ``text`` ("" when none), for ``make bench`` to keep."""
-    if BEGIN in text and END in text:
-        return text[text.index(BEGIN) : text.index(END) + len(END) + 1]
-    return ""
-
-
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true")

@@ -10,35 +10,12 @@ process, as ``python -m bench.pdf first-render`` and ``python -m bench.pdf memor
 
 from __future__ import annotations
 
-import gc
 import json
 import sys
 import time
 from contextlib import contextmanager
 
-from .common import Sample, log, peak_rss_bytes, rss_bytes
-
-
-def measured_in_pairs(ours, bare, repeat: int) -> tuple[Sample, Sample]:
-    """``repeat`` timings of each, one right after the other.
-
-    Which side goes first alternates, so that a trend in the machine's load favours
-    neither. Each call starts from an empty garbage collector: otherwise Python's full
-    collections (some 40 ms here, a cost of every object the process holds, Django's
-    included) fall on whichever side happens to cross the collector's threshold, and
-    always the same one when the pattern repeats. The goals report measured 1.40× its
-    untagged write that way and 1.06× with this, on the same quiet machine (issue 16).
-    The collections a call's own garbage causes while it runs still count.
-    """
-    ours_sample, bare_sample = Sample(), Sample()
-    pair = ((ours, ours_sample), (bare, bare_sample))
-    for index in range(repeat):
-        for function, sample in pair if index % 2 == 0 else pair[::-1]:
-            gc.collect()
-            start = time.perf_counter()
-            function()
-            sample.values.append(time.perf_counter() - start)
-    return ours_sample, bare_sample
+from .common import Sample, log, measured_in_pairs, peak_rss_bytes, rss_bytes
 
 
 @contextmanager

@@ -10,6 +10,7 @@ import subprocess
 from importlib import metadata
 from pathlib import Path
 
+from . import history
 from .common import Sample
 
 MB = 1024 * 1024
@@ -369,7 +370,27 @@ def markdown(results: dict) -> str:
     ]
     if "signing" in results:
         lines += tasks_section(results)
-    return "\n".join(lines)
+    if "tagging" in results:
+        lines += ["", *tagging_section(results)]
+    return "\n".join(lines) + "\n"
+
+
+# The sections written by scripts run on their own, which ``make bench`` keeps as they are:
+# bench/history.py writes its own; bench/caches.py prints its figures for a person to enter.
+KEPT_SECTIONS = (
+    (history.BEGIN, history.END),
+    ("<!-- caches: bench/caches.py -->", "<!-- end of caches -->"),
+)
+
+
+def kept_sections(text: str) -> str:
+    """The stand-alone scripts' sections of ``text`` (an existing results.md), in order."""
+    kept = [
+        text[text.index(begin) : text.index(end) + len(end)]
+        for begin, end in KEPT_SECTIONS
+        if begin in text and end in text
+    ]
+    return "".join(f"\n{section}\n" for section in kept)
 
 
 TASKS_BEGIN = "<!-- background work: bench/tasks.py -->"

@@ -30,7 +30,7 @@ from pathlib import Path
 if __package__ in (None, ""):  # run as a script (python bench/run.py): find the checkout
     sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench import history, pages, pdf, report, server, setup, tasks
+from bench import pages, pdf, report, server, setup, tasks
 from bench.common import BENCH_ROOT, REPO, Sample, bench_environ, django_setup, log
 
 FULL = {
@@ -100,6 +100,7 @@ def run(reps: dict) -> dict:
     results["seal"] = pdf.seal_vs_bare(demo, reps["render_pairs"])
     log("PDF: completion against render + seal")
     results["completion"] = pdf.completion(reps["completions"])
+    results["tagging"] = tagging(reps)
     log("PDF: first render in a fresh process")
     first, warm = Sample(), Sample()
     for _ in range(reps["fresh_processes"]):
@@ -183,6 +184,18 @@ def run(reps: dict) -> dict:
     return results
 
 
+def tagging(reps: dict) -> dict:
+    """Issue 16: the tagged PDF against the untagged one, in pairs (bench.pdf)."""
+    from agreements.attainment import goal_report
+    from agreements.demo import signed_demo_agreement
+    from agreements.models import PeriodActuals
+
+    demo = signed_demo_agreement()
+    goals = goal_report(demo, PeriodActuals.objects.filter(agreement=demo))
+    log("PDF: tagged PDF/A-3a against untagged PDF/A-3b")
+    return pdf.tagged_vs_untagged(demo, goals, reps["render_pairs"])
+
+
 def background_work(reps: dict) -> dict:
     """The signing requests and signature → stored PDF, with a task worker (issue 13)."""
     from django.db import connections
@@ -206,17 +219,9 @@ def run_tasks_only(reps: dict) -> dict:
 
 
 def run_tagging_only(reps: dict) -> dict:
-    """Issue 16: the tagged PDF against the untagged one, in pairs (bench.pdf)."""
-    from agreements.attainment import goal_report
-    from agreements.demo import signed_demo_agreement
-    from agreements.models import PeriodActuals
-
     results: dict = {"reps": reps, "load_before": load_average(), "started": time.time()}
     setup.prepare()
-    demo = signed_demo_agreement()
-    goals = goal_report(demo, PeriodActuals.objects.filter(agreement=demo))
-    log("PDF: tagged PDF/A-3a against untagged PDF/A-3b")
-    results["tagging"] = pdf.tagged_vs_untagged(demo, goals, reps["render_pairs"])
+    results["tagging"] = tagging(reps)
     results["load_after"] = load_average()
     results["seconds"] = time.time() - results["started"]
     return results
@@ -233,6 +238,8 @@ def main(argv=None) -> int:
         help="measure only this part; replace its section",
     )
     options = parser.parse_args(argv)
+    if options.only is None and shutil.which("wrk") is None:
+        parser.error("the figures under load need wrk (Debian: apt-get install wrk)")
 
     django_setup()
     reps = QUICK if options.quick else FULL
@@ -251,8 +258,8 @@ def main(argv=None) -> int:
         )
     else:
         before = options.output.read_text(encoding="utf-8") if options.output.exists() else ""
-        # The history page's section (bench/history.py, run on its own) stays.
-        text = report.markdown(results) + history.kept_section(before)
+        # The sections of the scripts run on their own (history, caches) stay.
+        text = report.markdown(results) + report.kept_sections(before)
     options.output.write_text(text, encoding="utf-8")
     written = options.output.resolve()
     shown = written.relative_to(REPO) if written.is_relative_to(REPO) else written

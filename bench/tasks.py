@@ -31,6 +31,7 @@ from .common import BENCH_ROOT, PORT, REPO, Sample, bench_environ, log
 def task_worker():
     """``manage.py task_worker`` with the bench's settings, for as long as the block runs."""
     log_path = BENCH_ROOT / "task_worker.log"
+    log_path.unlink(missing_ok=True)
     with open(log_path, "ab") as log_file:
         process = subprocess.Popen(
             [sys.executable, "manage.py", "task_worker", "--no-reload"],
@@ -40,6 +41,7 @@ def task_worker():
             stderr=log_file,
         )
     try:
+        _wait_until_polling(process, log_path)
         yield process
     finally:
         process.terminate()  # graceful: it finishes the task it runs
@@ -48,6 +50,24 @@ def task_worker():
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def _wait_until_polling(process: subprocess.Popen, log_path, timeout: float = 600) -> None:
+    """Return once the worker looks for tasks: the figures are of a running worker.
+
+    Before its first task the worker recovers what earlier workers left (its start-up,
+    ``agreements.tasks.recovery``). On the bench's database that means the mails of the
+    thousands of agreements "Pages at scale" wrote directly, some 15 s of work that a
+    signature made right then would wait for: measured before this wait, the signature →
+    stored PDF figure was 14 s on a quiet machine, and the worker's start-up, not the PDF.
+    """
+    deadline = time.monotonic() + timeout
+    while b"Starting worker" not in log_path.read_bytes():
+        if process.poll() is not None:
+            raise RuntimeError(f"the task worker ended ({process.returncode}): see {log_path}")
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"the task worker did not start in {timeout:.0f} s: {log_path}")
+        time.sleep(0.2)
 
 
 def _post(connection, path: str, fields: dict, cookie: str) -> tuple[int, float]:

@@ -41,7 +41,7 @@ DASHBOARD_COLUMNS = (
 )
 
 
-# The kept list earns its place: at 10'000 agreements the dashboard answers 2.5 times
+# The kept list earns its place: at 10'000 agreements the dashboard answers 2.4 times
 # faster from it than rendering the list each time (bench/caches.py, bench/results.md
 # "Caches"). What keeps it true: signals.py and models.organisation._memberships.
 # How long a rendered list is kept. Its key changes whenever what it shows can have
