@@ -126,6 +126,17 @@ def test_the_draft_preview_is_tagged(demo_agreement):
     assert [kind for kind, _ in tags].count("H1") == 1
 
 
+def test_the_draft_watermark_is_seen_but_not_read(demo_agreement):
+    draft = render_agreement_pdf(demo_agreement, draft=True)
+
+    # Printed on every page (test_pdf), but a page background, which is an artifact: a
+    # screen reader follows the same structure as in the final text, and hears "Entwurf"
+    # once, in the title it announces (DisplayDocTitle).
+    assert structure(draft) == structure(render_agreement_pdf(demo_agreement))
+    assert untagged_content(draft) == []
+    assert "Title:           Entwurf: Leistungsvereinbarung (SLA)" in poppler("pdfinfo", draft)
+
+
 def test_the_goals_report_is_tagged_and_its_charts_are_described():
     agreement, _ = make_signed_goals_agreement()
     q1 = agreement_periods(agreement)[0]
@@ -174,4 +185,12 @@ def test_the_seal_validates_over_the_tagged_pdf(demo_agreement):
 
     assert "Signature is Valid." in pdfsig(sealed)
     assert "Tagged:          yes" in poppler("pdfinfo", sealed)
-    assert 'pdfuaid:part="1"' in PdfFileReader(BytesIO(sealed)).root["/Metadata"].data.decode()
+    reader = PdfFileReader(BytesIO(sealed))
+    assert 'pdfuaid:part="1"' in reader.root["/Metadata"].data.decode()
+    # The seal's widget is untagged, which PDF/UA allows only outside the page (PDF/A
+    # forbids the other way, the hidden flag); printable, as PDF/A wants.
+    (seal_field,) = (f.get_object() for f in reader.root["/AcroForm"]["/Fields"])
+    assert seal_field["/FT"] == "/Sig"
+    *_, right, top = (float(value) for value in seal_field["/Rect"])  # x1 y1 x2 y2
+    assert right < 0 and top < 0, seal_field["/Rect"]
+    assert seal_field["/F"] & 4 and not seal_field["/F"] & 2  # Print, not Hidden
