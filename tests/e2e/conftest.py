@@ -133,3 +133,24 @@ def screenshot(page: Page, request: pytest.FixtureRequest) -> Callable[[str], Pa
         return path
 
     return _screenshot
+
+
+def virtual_authenticator(page: Page) -> str:
+    """Chromium's virtual passkey (DevTools protocol): present, user verified, resident."""
+    cdp = page.context.new_cdp_session(page)
+    cdp.send("WebAuthn.enable")
+    added = cdp.send(
+        "WebAuthn.addVirtualAuthenticator",
+        {
+            "options": {
+                "protocol": "ctap2",
+                "transport": "internal",
+                "hasResidentKey": True,
+                "hasUserVerification": True,
+                "isUserVerified": True,
+                "automaticPresenceSimulation": True,
+            }
+        },
+    )
+    page._sla_cdp = cdp  # keep the session (and so the authenticator) alive; one per page
+    return added["authenticatorId"]

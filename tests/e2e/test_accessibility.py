@@ -14,14 +14,19 @@ language, the same demo data for every page: the run takes a few minutes.
 
 from __future__ import annotations
 
+import re
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urljoin, urlsplit
 
 import pytest
+from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
+from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from axe_playwright_python.sync_playwright import Axe
 from django.core.management import call_command
-from django.urls import URLPattern, URLResolver, get_resolver
+from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
 
@@ -30,7 +35,7 @@ from agreements.enums import Role
 from agreements.models import Agreement, Membership
 from agreements.team import domain
 from agreements.team.tokens import invitation_token
-from tests.e2e.conftest import DEMO_PASSWORD
+from tests.e2e.conftest import DEMO_PASSWORD, virtual_authenticator
 from tests.factories import make_member, make_organisation, submit_agreement
 
 # axe-core's tags for the success criteria of WCAG 2.0, 2.1 and 2.2, levels A and AA.
@@ -50,6 +55,11 @@ WIZARD_STEPS = [
 # Steps whose form has a field that refuses typed text (a date or a number): the visit
 # "with errors" types "x" into those. The others only take free text and choices.
 STEPS_WITH_TYPED_FIELDS = {"grunddaten", "rahmen", "ziele", "reporting", "funnel"}
+# A person with a second factor (TOTP and recovery codes; a passkey is enrolled during the
+# run), for the pages allauth shows only then: the code asked at log-in, the factors'
+# management, reauthentication with a factor.
+FACTOR_USER = "faktor"
+FACTOR_SECRET = "JBSWY3DPEHPK3PXP"
 
 
 @dataclass
@@ -67,6 +77,7 @@ class Demo:
     invitation_new: str = ""
     invitation_existing: str = ""
     invitation_revoked: str = ""
+    email_confirmation_path: str = ""  # the link of allauth's "confirm your address" mail
 
 
 @dataclass(frozen=True)
@@ -77,6 +88,8 @@ class Visit:
     path: Callable[[Demo], str]
     state: str = ""  # what the report calls this visit, e.g. "with errors"
     prepare: Callable[[Page, Demo], None] | None = None
+    # The URL name the visit ends on, when not its own (a form that answers elsewhere).
+    lands_on: str | None = None
 
 
 def _submit(button: str) -> Callable[[Page, Demo], None]:
@@ -144,6 +157,82 @@ def _invite_with_errors(page: Page, demo: Demo) -> None:
 def _open_decline(page: Page, demo: Demo) -> None:
     page.locator("#decline summary").click()
     page.locator("#decline form").wait_for()
+
+
+def _totp_code() -> str:
+    return format_hotp_value(hotp_value(FACTOR_SECRET, int(time.time()) // 30))
+
+
+def _confirm_access(page: Page, demo: Demo) -> None:
+    """Confirm the password where allauth asks for it before a factor changes.
+
+    It asks unless the password was typed in the last few minutes (and after a log-in
+    with a second factor, even then): the page it shows instead, "Zugriff bestätigen",
+    is a visit of its own (``account_reauthenticate``).
+    """
+    if "/reauthenticate/" in page.url:
+        form = page.locator("form:has(input[name=password])")
+        form.locator("input[name=password]").fill(DEMO_PASSWORD)
+        with page.expect_navigation():
+            form.locator("[type=submit]").first.click()
+
+
+def _then(*steps: Callable[[Page, Demo], None]) -> Callable[[Page, Demo], None]:
+    def prepare(page: Page, demo: Demo) -> None:
+        for step in steps:
+            step(page, demo)
+
+    return prepare
+
+
+def _password_of_factor_user(page: Page, demo: Demo) -> None:
+    """Log in with the password: allauth then asks for the second factor's code."""
+    # Signed out, from the start: an earlier visit may have left a log-in halfway.
+    page.context.clear_cookies()
+    page.goto(urljoin(page.url, "/accounts/login/"))
+    form = page.locator("form:has(input[name=password])")
+    form.locator("input[name=login]").fill(FACTOR_USER)
+    form.locator("input[name=password]").fill(DEMO_PASSWORD)
+    with page.expect_navigation():
+        form.locator("[type=submit]").click()
+    page.locator("input[name=code]").wait_for()
+
+
+def _wrong_code(page: Page, demo: Demo) -> None:
+    form = page.locator("form:has(input[name=code])")
+    form.locator("input[name=code]").fill("000000")
+    with page.expect_navigation():
+        form.locator("[type=submit]").first.click()
+
+
+def _wrong_code_after_password(page: Page, demo: Demo) -> None:
+    _password_of_factor_user(page, demo)
+    _wrong_code(page, demo)
+
+
+def _enrol_passkey(page: Page, demo: Demo) -> None:
+    """Add a passkey as a person does, Chromium's virtual authenticator answering."""
+    _confirm_access(page, demo)
+    authenticator = getattr(page, "_sla_authenticator", None)
+    if authenticator is None:
+        authenticator = page._sla_authenticator = virtual_authenticator(page)
+    else:
+        # A second enrolment (the phone's visit): the portal asks the authenticator to
+        # refuse if it holds a passkey of this person already, so it holds none.
+        page._sla_cdp.send("WebAuthn.clearCredentials", {"authenticatorId": authenticator})
+    page.locator("input[name=name]").fill("Laptop")
+    with page.expect_navigation(url=re.compile(r"/accounts/2fa/(webauthn/)?$")):
+        page.locator("#mfa_webauthn_add").click()
+
+
+def _follow(link: str) -> Callable[[Page, Demo], None]:
+    """Reach a page the way a person does: by the link ``link`` on the visited one."""
+
+    def prepare(page: Page, demo: Demo) -> None:
+        with page.expect_navigation():
+            page.locator(link).first.click()
+
+    return prepare
 
 
 def _wizard_visits() -> list[Visit]:
@@ -222,6 +311,7 @@ PAGES: dict[str, list[Visit]] = {
             lambda d: f"/organisationen/{d.organisation}/team/",
             "invitation with errors",
             _invite_with_errors,
+            lands_on="team_invite",
         ),
     ],
     "organisation_create": [
@@ -281,8 +371,58 @@ PAGES: dict[str, list[Visit]] = {
     "socialaccount_connections": [Visit("marketing", lambda d: "/accounts/3rdparty/")],
     "socialaccount_login_cancelled": [Visit(None, lambda d: "/accounts/3rdparty/login/cancelled/")],
     "socialaccount_login_error": [Visit(None, lambda d: "/accounts/3rdparty/login/error/")],
-    "mfa_index": [Visit("marketing", lambda d: "/accounts/2fa/")],
-    "mfa_list_webauthn": [Visit("marketing", lambda d: "/accounts/2fa/webauthn/")],
+    "account_confirm_email": [
+        Visit("marketing", lambda d: d.email_confirmation_path, "from the mail")
+    ],
+    # --- Second factors (allauth.mfa, in our templates) ---------------------------------
+    "mfa_authenticate": [
+        Visit(None, lambda d: "/accounts/login/", "code asked", _password_of_factor_user),
+        Visit(None, lambda d: "/accounts/login/", "wrong code", _wrong_code_after_password),
+    ],
+    "mfa_index": [
+        Visit("marketing", lambda d: "/accounts/2fa/", "no factor"),
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/", "TOTP and recovery codes"),
+    ],
+    "mfa_reauthenticate": [Visit(FACTOR_USER, lambda d: "/accounts/2fa/reauthenticate/")],
+    "mfa_activate_totp": [
+        Visit("marketing", lambda d: "/accounts/2fa/totp/activate/", "", _confirm_access),
+        Visit(
+            "marketing",
+            lambda d: "/accounts/2fa/totp/activate/",
+            "wrong code",
+            _then(_confirm_access, _wrong_code),
+        ),
+    ],
+    "mfa_deactivate_totp": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/totp/deactivate/", "", _confirm_access)
+    ],
+    "mfa_view_recovery_codes": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/recovery-codes/", "", _confirm_access)
+    ],
+    "mfa_generate_recovery_codes": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/recovery-codes/generate/", "", _confirm_access)
+    ],
+    "mfa_list_webauthn": [Visit("marketing", lambda d: "/accounts/2fa/webauthn/", "none")],
+    # The passkey enrolled here is what the pages after it need (visits run in this order).
+    "mfa_add_webauthn": [
+        Visit("marketing", lambda d: "/accounts/2fa/webauthn/add/", "", _confirm_access),
+        Visit(
+            FACTOR_USER,
+            lambda d: "/accounts/2fa/webauthn/add/",
+            "added, the security page",
+            _enrol_passkey,
+            lands_on="mfa_index",
+        ),
+    ],
+    "mfa_edit_webauthn": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/webauthn/", "", _follow("a[href$='/edit/']"))
+    ],
+    "mfa_remove_webauthn": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/webauthn/", "", _follow("a[href$='/remove/']"))
+    ],
+    "mfa_reauthenticate_webauthn": [
+        Visit(FACTOR_USER, lambda d: "/accounts/2fa/webauthn/reauthenticate/")
+    ],
 }
 
 # Pages outside the URLconf that people still see.
@@ -309,25 +449,14 @@ NOT_PAGES: dict[str, str] = {
     "team_invitation_resend": "POST only; redirects to the Team page (visited)",
     "team_invitation_revoke": "POST only; redirects to the Team page (visited)",
     "account_set_password": "redirects to the password change: every user has a password",
-    "account_confirm_email": "a mailed one-time key; the page is allauth's confirmation form",
     "account_confirm_login_code": "log-in by mailed code is off (settings)",
     "account_request_reauthentication_code": "log-in by mailed code is off (settings)",
     "account_confirm_reauthentication_code": "log-in by mailed code is off (settings)",
     "socialaccount_signup": "only during a single sign-on whose account is missing",
     "openid_connect_login": "hands over to the OpenID provider (tests/test_sso.py)",
     "openid_connect_callback": "the OpenID provider's return address, no page",
-    "mfa_authenticate": "needs a user with an active second factor: not covered yet",
-    "mfa_reauthenticate": "needs a user with an active second factor: not covered yet",
-    "mfa_activate_totp": "behind allauth's reauthentication: not covered yet",
-    "mfa_deactivate_totp": "needs an active TOTP factor: not covered yet",
-    "mfa_view_recovery_codes": "needs an active second factor: not covered yet",
-    "mfa_generate_recovery_codes": "behind allauth's reauthentication: not covered yet",
     "mfa_download_recovery_codes": "a text file download",
-    "mfa_add_webauthn": "behind allauth's reauthentication: not covered yet",
-    "mfa_edit_webauthn": "needs a registered passkey: not covered yet",
-    "mfa_remove_webauthn": "needs a registered passkey: not covered yet",
     "mfa_login_webauthn": "the passkey log-in's JSON endpoint",
-    "mfa_reauthenticate_webauthn": "needs a registered passkey: not covered yet",
 }
 # Django's admin: staff only, Django's own templates (the issue leaves it out).
 EXCLUDED_NAMESPACES = {"admin"}
@@ -360,6 +489,13 @@ def test_every_url_name_is_covered():
     assert not (PAGES.keys() | NOT_PAGES.keys()) - names, "stale names in PAGES/NOT_PAGES"
 
 
+def _url_name(url: str) -> str | None:
+    try:
+        return resolve(urlsplit(url).path).view_name
+    except Resolver404:
+        return None
+
+
 @dataclass
 class Finding:
     where: str
@@ -385,6 +521,7 @@ def make_demo(outside_browser_loop) -> Demo:
     invitations = outside_browser_loop(
         _make_invitations, draft.organisation, users[Role.MANAGEMENT]
     )
+    outside_browser_loop(_make_factor_user)
     return Demo(
         draft=draft.pk,
         submitted=submitted.pk,
@@ -392,6 +529,9 @@ def make_demo(outside_browser_loop) -> Demo:
         signed_pdf=signed_pdf,
         reset_path=_password_reset_path(users[Role.SALES]),
         organisation=draft.organisation.pk,
+        email_confirmation_path=outside_browser_loop(
+            _email_confirmation_path, users[Role.MARKETING]
+        ),
         **invitations,
     )
 
@@ -419,6 +559,27 @@ def _make_invitations(organisation, administrator) -> dict[str, str]:
     return links
 
 
+def _make_factor_user() -> None:
+    """``faktor`` of Faktor AG, with TOTP and recovery codes as allauth activates them."""
+    user = make_member(
+        make_organisation("Faktor AG"),
+        Role.MARKETING,
+        FACTOR_USER,
+        password=DEMO_PASSWORD,
+        email="faktor@faktor.example",
+    )
+    TOTP.activate(user, FACTOR_SECRET)
+    RecoveryCodes.activate(user)
+
+
+def _email_confirmation_path(user) -> str:
+    """The link allauth mails for a newly added address of ``user``, not yet confirmed."""
+    from allauth.account.models import EmailAddress, EmailConfirmationHMAC
+
+    address = EmailAddress.objects.create(user=user, email="anna.privat@muster.example")
+    return f"/accounts/confirm-email/{EmailConfirmationHMAC(address).key}/"
+
+
 def _password_reset_path(user) -> str:
     from allauth.account.forms import default_token_generator
     from allauth.account.utils import user_pk_to_url_str
@@ -434,6 +595,11 @@ def _sign_in(page: Page, base: str, username: str) -> None:
     form.locator("input[name=password]").fill(DEMO_PASSWORD)
     with page.expect_navigation():
         form.locator("[type=submit]").click()
+    if username == FACTOR_USER:
+        form = page.locator("form:has(input[name=code])")
+        form.locator("input[name=code]").fill(_totp_code())
+        with page.expect_navigation(url=f"{base}/"):
+            form.locator("[type=submit]").first.click()
 
 
 @pytest.mark.parametrize("language", LANGUAGES)
@@ -467,6 +633,11 @@ def test_every_page_passes_axe_at_wcag_22_aa(
                     # Every page is checked in one run; a visit that broke is reported too.
                     findings.append(Finding(f"{where}: not reached: {error.message[:300]}"))
                     continue
+                landed = _url_name(page.url)
+                if name != "error" and landed != (visit.lands_on or name):
+                    # A visit that ends elsewhere (a redirect to the log-in, say) checks
+                    # another page than the one it claims to cover.
+                    findings.append(Finding(f"{where}: landed on {landed}: {page.url}"))
                 assert page.locator("html").get_attribute("lang").startswith(language), page.url
                 results = axe.run(page, options={"runOnly": {"type": "tag", "values": WCAG_22_AA}})
                 checked += 1

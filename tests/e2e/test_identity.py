@@ -15,29 +15,9 @@ from playwright.sync_api import expect
 
 from agreements.enums import AuditAction, Party, Role
 from agreements.models import Agreement, AuditEvent, Organisation
+from tests.e2e.conftest import virtual_authenticator
 from tests.factories import make_member, make_organisation, submit_agreement
 from tests.sso import PROVIDER_NAME, USERS
-
-
-def virtual_authenticator(page) -> str:
-    """Chromium's virtual passkey (DevTools protocol): present, user verified, resident."""
-    cdp = page.context.new_cdp_session(page)
-    cdp.send("WebAuthn.enable")
-    added = cdp.send(
-        "WebAuthn.addVirtualAuthenticator",
-        {
-            "options": {
-                "protocol": "ctap2",
-                "transport": "internal",
-                "hasResidentKey": True,
-                "hasUserVerification": True,
-                "isUserVerified": True,
-                "automaticPresenceSimulation": True,
-            }
-        },
-    )
-    page._sla_cdp = cdp  # keep the session (and so the authenticator) alive
-    return added["authenticatorId"]
 
 
 @pytest.fixture
