@@ -25,7 +25,9 @@ import pytest
 from allauth.mfa.recovery_codes.internal.auth import RecoveryCodes
 from allauth.mfa.totp.internal.auth import TOTP, format_hotp_value, hotp_value
 from axe_playwright_python.sync_playwright import Axe
+from django.conf import settings
 from django.core.management import call_command
+from django.test import Client
 from django.urls import Resolver404, URLPattern, URLResolver, get_resolver, resolve
 from playwright.sync_api import Browser, Page
 from playwright.sync_api import Error as PlaywrightError
@@ -60,6 +62,9 @@ STEPS_WITH_TYPED_FIELDS = {"grunddaten", "rahmen", "ziele", "reporting", "funnel
 # management, reauthentication with a factor.
 FACTOR_USER = "faktor"
 FACTOR_SECRET = "JBSWY3DPEHPK3PXP"
+# A person of a single sign-on organisation, invited without a password of their own: the
+# portal's "Passwort festlegen" is theirs. Signed in as the provider would sign them in.
+SSO_USER = "sso"
 
 
 @dataclass
@@ -78,6 +83,7 @@ class Demo:
     invitation_existing: str = ""
     invitation_revoked: str = ""
     email_confirmation_path: str = ""  # the link of allauth's "confirm your address" mail
+    sso_session: str = ""  # the session key of SSO_USER, signed in
 
 
 @dataclass(frozen=True)
@@ -365,6 +371,15 @@ PAGES: dict[str, list[Visit]] = {
             _submit("main form button[type=submit]"),
         ),
     ],
+    "account_set_password": [
+        Visit(SSO_USER, lambda d: "/accounts/password/set/"),
+        Visit(
+            SSO_USER,
+            lambda d: "/accounts/password/set/",
+            "with errors",
+            _submit("main form button[type=submit]"),
+        ),
+    ],
     "account_email": [Visit("marketing", lambda d: "/accounts/email/")],
     "account_email_verification_sent": [Visit("marketing", lambda d: "/accounts/confirm-email/")],
     "account_reauthenticate": [Visit("marketing", lambda d: "/accounts/reauthenticate/")],
@@ -448,7 +463,6 @@ NOT_PAGES: dict[str, str] = {
     "team_member_remove": "POST only; redirects to the Team page (visited)",
     "team_invitation_resend": "POST only; redirects to the Team page (visited)",
     "team_invitation_revoke": "POST only; redirects to the Team page (visited)",
-    "account_set_password": "redirects to the password change: every user has a password",
     "account_confirm_login_code": "log-in by mailed code is off (settings)",
     "account_request_reauthentication_code": "log-in by mailed code is off (settings)",
     "account_confirm_reauthentication_code": "log-in by mailed code is off (settings)",
@@ -522,6 +536,7 @@ def make_demo(outside_browser_loop) -> Demo:
         _make_invitations, draft.organisation, users[Role.MANAGEMENT]
     )
     outside_browser_loop(_make_factor_user)
+    sso_session = outside_browser_loop(_signed_in_sso_user)
     return Demo(
         draft=draft.pk,
         submitted=submitted.pk,
@@ -529,6 +544,7 @@ def make_demo(outside_browser_loop) -> Demo:
         signed_pdf=signed_pdf,
         reset_path=_password_reset_path(users[Role.SALES]),
         organisation=draft.organisation.pk,
+        sso_session=sso_session,
         email_confirmation_path=outside_browser_loop(
             _email_confirmation_path, users[Role.MARKETING]
         ),
@@ -570,6 +586,14 @@ def _make_factor_user() -> None:
     )
     TOTP.activate(user, FACTOR_SECRET)
     RecoveryCodes.activate(user)
+
+
+def _signed_in_sso_user() -> str:
+    """``sso`` of SSO AG, with no password, signed in: the key of the session."""
+    user = make_member(make_organisation("SSO AG"), Role.SALES, SSO_USER, password=None)
+    client = Client()
+    client.force_login(user, backend="allauth.account.auth_backends.AuthenticationBackend")
+    return client.cookies[settings.SESSION_COOKIE_NAME].value
 
 
 def _email_confirmation_path(user) -> str:
@@ -617,7 +641,10 @@ def test_every_page_passes_axe_at_wcag_22_aa(
         context = browser.new_context(locale=LANGUAGES[language], viewport=VIEWPORTS["desktop"])
         context.set_default_timeout(30_000)
         page = context.new_page()
-        if role:
+        if role == SSO_USER:
+            session = {"name": settings.SESSION_COOKIE_NAME, "value": demo.sso_session}
+            context.add_cookies([{**session, "url": live_server.url}])
+        elif role:
             _sign_in(page, live_server.url, role)
         for name, visit in visits:
             if visit.role != role:
