@@ -51,9 +51,10 @@ def last_view(user, agreement: Agreement) -> DocumentView | None:
     return DocumentView.objects.filter(user=user, agreement_id=agreement.pk).first()
 
 
-def changed_since(user, agreement: Agreement, shown: ShownVersion) -> ChangedSince | None:
-    """The diff between the user's last view and ``shown``; None when there is none to show."""
-    view = last_view(user, agreement)
+def changed_since(
+    view: DocumentView | None, agreement: Agreement, shown: ShownVersion
+) -> ChangedSince | None:
+    """The diff between the last ``view`` and ``shown``; None when there is none to show."""
     if view is None or view.content_sha256 == shown.content_sha256:
         return None
     changes = snapshot_diff(view.snapshot, shown.snapshot)
@@ -71,23 +72,24 @@ def changed_since(user, agreement: Agreement, shown: ShownVersion) -> ChangedSin
     return ChangedSince(viewed_at=view.viewed_at, changes=changes, editors=editors)
 
 
-def view_record(user, agreement: Agreement, shown: ShownVersion) -> None:
-    """Remember that ``user`` was shown ``shown`` of ``agreement`` now."""
-    sequence = (
-        AuditEvent.objects.filter(agreement_id=agreement.pk)
-        .order_by("-sequence")
-        .values_list("sequence", flat=True)
-        .first()
-    ) or 0
+def view_record(user, agreement: Agreement, shown: ShownVersion, view: DocumentView | None) -> None:
+    """Remember that ``user`` was shown ``shown`` of ``agreement`` now.
+
+    ``view`` is their last view as read before (None: this is their first); its row is
+    updated in place. The trail's position comes from the agreement's head, read with
+    the content shown (``audit.audit_record`` moves it with every event).
+    """
     values = {
         "content_sha256": shown.content_sha256,
         "snapshot": shown.snapshot,
-        "audit_sequence": sequence,
+        "audit_sequence": agreement.audit_head_sequence,
         "viewed_at": timezone.now(),
     }
+    if view is not None and DocumentView.objects.filter(pk=view.pk).update(**values):
+        return
     try:
         with transaction.atomic():
-            DocumentView.objects.update_or_create(user=user, agreement=agreement, defaults=values)
+            DocumentView.objects.create(user=user, agreement=agreement, **values)
     except IntegrityError:  # two tabs at the same instant: the other one recorded it
         DocumentView.objects.filter(user=user, agreement=agreement).update(**values)
 
@@ -95,8 +97,9 @@ def view_record(user, agreement: Agreement, shown: ShownVersion) -> None:
 def page_changes(user, agreement: Agreement) -> ChangedSince | None:
     """For a page that shows the document: what changed since last time; then recorded."""
     shown = shown_version(agreement)
-    changes = changed_since(user, agreement, shown)
-    view_record(user, agreement, shown)
+    view = last_view(user, agreement)
+    changes = changed_since(view, agreement, shown)
+    view_record(user, agreement, shown, view)
     return changes
 
 
