@@ -17,6 +17,7 @@ from agreements.models import Agreement, AuditEvent, Signature
 from agreements.negotiation.comments import EDIT_WINDOW, thread_open
 from agreements.negotiation.models import COMMENT_MAX_LENGTH, Comment, Thread
 from agreements.negotiation.sections import SECTIONS
+from agreements.negotiation.views import HISTORY_PAGE_SIZE
 from agreements.pdf import render_agreement_pdf
 from agreements.workflow import agreement_renew, agreement_submit
 from tests.factories import (
@@ -355,8 +356,33 @@ def test_the_history_page_needs_as_many_queries_for_many_saves_as_for_few(
         large = client.get(reverse("agreement_history", args=[many.pk]))
 
     assert small.status_code == large.status_code == 200
-    assert large.text.count('data-field="sql_target"') == 120
+    assert large.text.count('data-field="sql_target"') == HISTORY_PAGE_SIZE  # one page
     assert "Kommentar 79" in large.text
+
+
+def test_a_long_history_comes_in_pages_that_keep_the_filter(client, demo_agreement):
+    login(client, "management")
+    long = Agreement.objects.create(organisation=demo_agreement.organisation)
+    saves = 2 * HISTORY_PAGE_SIZE + 30
+    _many(long, saves, 0)  # by sales and marketing in turn
+    history = reverse("agreement_history", args=[long.pk])
+    sales = users(demo_agreement)[Role.SALES]
+
+    first = client.get(history).text
+    last = client.get(history, {"page": 3}).text
+    beyond = client.get(history, {"page": 99}).text  # the last page, not an error
+    of_sales = client.get(history, {"person": sales.pk, "page": 2}).text
+
+    def rows(page: str) -> int:
+        return page.count("<tr data-field=")
+
+    assert (rows(first), rows(last), rows(beyond)) == (HISTORY_PAGE_SIZE, 30, 30)
+    assert f"Änderungen {2 * HISTORY_PAGE_SIZE + 1}–{saves} von {saves}" in last
+    assert "<del>0</del>" in first and "<del>0</del>" not in last  # oldest first
+    assert 'href="?page=2"' in first
+    # Sales made 115 of the changes: 15 on their second page, whose links keep the filter.
+    assert rows(of_sales) == 15
+    assert f'href="?person={sales.pk}&amp;page=1"' in of_sales
 
 
 # --- What changed since the last view, and signing ------------------------------------------
