@@ -147,8 +147,9 @@ def section(rows: list[dict], when: str) -> str:
     lines += [
         "",
         "Queries flat across the levels: " + ("yes." if flat else "**NO**."),
-        "The time grows with the rows the page lists (every change and every comment is "
-        "shown; it is not paginated): the queries do not.",
+        "The changes come in pages of 100 (`HISTORY_PAGE_SIZE`; the first page is measured); "
+        "every comment is shown. The time still grows with the events the page reads and "
+        "the comments it shows: the queries do not.",
         END,
         "",
     ]
