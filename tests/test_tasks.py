@@ -28,8 +28,8 @@ from django_tasks_db.models import DBTaskResult
 from pyhanko.pdf_utils.reader import PdfFileReader
 
 from agreements import archive
-from agreements.enums import AgreementStatus, AuditAction, Party
-from agreements.models import Agreement, AuditEvent, MailDelivery
+from agreements.enums import AgreementStatus, AuditAction, Party, Role
+from agreements.models import Agreement, AuditEvent, MailDelivery, Membership
 from agreements.tasks.engine import RETRY_SCHEDULED, RetryPolicy, TaskState, task_state
 from agreements.tasks.jobs import signed_pdf_task, workflow_mail_task
 from agreements.tasks.recovery import (
@@ -384,6 +384,53 @@ def test_work_without_a_task_is_enqueued_once(signed):
     assert {r.args_kwargs["kwargs"]["event_id"] for r in rows(workflow_mail_task)} == mail_events
     assert report.enqueued == len(unstored) + len(mail_events)
     assert tasks_recover(now=later).enqueued == 0  # now every piece of work has its task
+
+
+def test_lost_invitation_and_mention_mails_are_enqueued_once_and_sent_once(
+    demo_agreement, database_tasks
+):
+    from agreements.negotiation.comments import thread_open
+    from agreements.negotiation.mails import mention_mail_task
+    from agreements.team import domain
+    from agreements.team.tasks import invitation_mail_task
+
+    organisation = demo_agreement.organisation
+    people = {m.role: m.user for m in Membership.objects.filter(organisation=organisation)}
+    administrator = people[Role.MANAGEMENT]
+    # Committed in a request that died before its enqueue (the test never commits).
+    lea = domain.invitation_create(
+        organisation=organisation, email="lea@muster.example", role=Role.SALES, actor=administrator
+    )
+    tom = domain.invitation_create(
+        organisation=organisation, email="tom@muster.example", role=Role.SALES, actor=administrator
+    )
+    domain.invitation_revoke(invitation=tom, actor=administrator)
+    thread = thread_open(
+        agreement=demo_agreement, section="7", user=people[Role.SALES], body="@anna.keller 65?"
+    )
+    comment = thread.comments.get()
+    later = timezone.now() + datetime.timedelta(minutes=1)
+
+    tasks_recover(now=later)
+
+    assert [r.args_kwargs["kwargs"]["invitation_id"] for r in rows(invitation_mail_task)] == [
+        lea.pk  # not the revoked one
+    ]
+    assert [
+        (r.args_kwargs["kwargs"]["comment_id"], r.args_kwargs["kwargs"]["user_id"])
+        for r in rows(mention_mail_task)
+    ] == [(comment.pk, people[Role.MARKETING].pk)]
+    assert tasks_recover(now=later).enqueued == 0
+    # A resend is a new link, whose mail is due again once its own enqueue is lost.
+    domain.invitation_resend(invitation=lea, actor=administrator)
+    assert tasks_recover(now=timezone.now() + datetime.timedelta(minutes=1)).enqueued == 1
+
+    while run_due_tasks():
+        pass
+    to = [message.to[0] for message in mail.outbox]
+    assert to.count("lea@muster.example") == 1  # both tasks, one mail: its current link
+    mentions = [m for m in mail.outbox if "erwähnt" in m.subject]
+    assert [m.to for m in mentions] == [["marketing@muster.example"]]
 
 
 def test_work_of_the_last_seconds_is_left_to_its_own_enqueue(signed):

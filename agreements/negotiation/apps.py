@@ -7,3 +7,6 @@ class NegotiationConfig(AppConfig):
     label = "negotiation"
     verbose_name = _("Verhandlung")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import mails  # noqa: F401 - registers the mentions' sweep with tasks_recover

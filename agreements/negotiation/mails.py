@@ -2,9 +2,14 @@
 
 Through the mail ledger (``agreements.outbox``), keyed by comment and recipient: sent
 once, however often the task runs. In the portal's language, like the workflow's mails.
+A mention whose task was lost (a web process that died after its commit) is found by
+``mention_mails_sweep``, which ``tasks_recover`` runs.
 """
 
 from __future__ import annotations
+
+import datetime
+import logging
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -19,8 +24,12 @@ from ..outbox import mail_deliver
 from ..people import display_name
 from ..permissions import can_view
 from ..tasks.engine import retried
+from ..tasks.recovery import enqueued_kwargs, sweep_register
+from .comments import mentioned_members
 from .models import Comment
 from .sections import SECTION_BY_KEY
+
+logger = logging.getLogger(__name__)
 
 
 def mention_send(*, comment_id: int, user_id: int) -> bool:
@@ -78,3 +87,30 @@ def mention_mail_task(context, *, comment_id: int, user_id: int, attempt: int = 
     """The mention mail of one comment to one member (``mention_send``)."""
     with retried(context, attempt=attempt):
         mention_send(comment_id=comment_id, user_id=user_id)
+
+
+@sweep_register
+def mention_mails_sweep(window_start: datetime.datetime, settled: datetime.datetime) -> int:
+    """Enqueue the mention mail of each comment and member named that no task was enqueued for.
+
+    Who is named is read again from the comment's text, as ``comments`` read it when the
+    comment was saved; the ledger's key sends each mail once however often it is enqueued.
+    """
+    covered = {
+        (kwargs.get("comment_id"), kwargs.get("user_id"))
+        for kwargs, _ in enqueued_kwargs(mention_mail_task, window_start)
+    }
+    comments = Comment.objects.filter(
+        created_at__gte=window_start, created_at__lte=settled, body__contains="@"
+    ).select_related("thread__agreement", "author")
+    enqueued = 0
+    for comment in comments:
+        agreement = comment.thread.agreement
+        for member in mentioned_members(agreement, comment.body, exclude=comment.author):
+            if (comment.pk, member.pk) not in covered:
+                mention_mail_task.enqueue(comment_id=comment.pk, user_id=member.pk)
+                enqueued += 1
+                logger.warning(
+                    "Mention of user %s in comment %s had no task: enqueued", member.pk, comment.pk
+                )
+    return enqueued

@@ -14,7 +14,9 @@ cron may run it too (``manage.py tasks_recover``). It closes two gaps:
 2. **A web process that dies between its commit and the enqueue** leaves committed
    work without a task. So the sweep enqueues what the database says is due and no
    task covers: the PDF of a signed agreement that has none, and the mails of a step of
-   the workflow (an audit event of ``mails.MAIL_ACTIONS``) of the last two days.
+   the workflow (an audit event of ``mails.MAIL_ACTIONS``) of the last two days. The
+   apps beside this one sweep their own mails the same way (``sweep_register``): the
+   invitations of ``agreements.team``, the mentions of ``agreements.negotiation``.
 
 A task run again does no harm: every task is idempotent (``agreements.tasks.jobs``).
 The sweep needs the task table, so it does nothing on a backend without one.
@@ -26,6 +28,7 @@ import datetime
 import logging
 import os
 import socket
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -33,6 +36,7 @@ from django.conf import settings
 from django.utils import timezone
 from django.utils.crypto import get_random_string
 from django_tasks import TaskResultStatus
+from django_tasks.base import Task
 from django_tasks.utils import get_module_path
 from django_tasks_db import DatabaseBackend
 from django_tasks_db.models import DBTaskResult
@@ -49,6 +53,32 @@ MAX_WORKER_DEATHS = 3
 SWEEP_GRACE = datetime.timedelta(seconds=30)
 MAIL_SWEEP_WINDOW = datetime.timedelta(days=2)
 HOST_LENGTH = 40  # worker ids are at most 64 characters
+
+
+# The sweeps of the apps beside this one, registered when their app is ready: each gets the
+# start of the window and the moment before which work is settled, enqueues the tasks of
+# its work in between that no task covers, and returns how many.
+Sweep = Callable[[datetime.datetime, datetime.datetime], int]
+_sweeps: list[Sweep] = []
+
+
+def sweep_register(sweep: Sweep) -> Sweep:
+    """Add an app's ``sweep`` to every ``tasks_recover``; usable as a decorator."""
+    if sweep not in _sweeps:
+        _sweeps.append(sweep)
+    return sweep
+
+
+def enqueued_kwargs(
+    task: Task, window_start: datetime.datetime
+) -> list[tuple[dict, datetime.datetime]]:
+    """The keyword arguments of each row of ``task`` enqueued since ``window_start``, with
+    the time it was enqueued: what a sweep compares its work with."""
+    return list(
+        DBTaskResult.objects.filter(
+            task_path=task.module_path, enqueued_at__gte=window_start
+        ).values_list("args_kwargs__kwargs", "enqueued_at")
+    )
 
 
 class WorkerLost(Exception):
@@ -164,4 +194,4 @@ def _enqueue_missing(now: datetime.datetime) -> int:
             workflow_mail_task.enqueue(event_id=event_id)
             enqueued += 1
             logger.warning("Mails of audit event %s had no task: enqueued", event_id)
-    return enqueued
+    return enqueued + sum(sweep(window_start, settled) for sweep in _sweeps)

@@ -7,3 +7,6 @@ class TeamConfig(AppConfig):
     label = "team"
     verbose_name = _("Team")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import tasks  # noqa: F401 - registers the invitations' sweep with tasks_recover
