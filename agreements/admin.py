@@ -16,16 +16,24 @@ from .models import (
     Signature,
 )
 from .permissions import content_editable
+from .team.admin import (
+    FormsetMembershipForm,
+    MembershipAdminBase,
+    MembershipFormSet,
+    MembershipSaving,
+)
 
 
 class MembershipInline(admin.TabularInline):
     model = Membership
+    form = FormsetMembershipForm
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["user"]
 
 
 @admin.register(Organisation)
-class OrganisationAdmin(admin.ModelAdmin):
+class OrganisationAdmin(MembershipSaving, admin.ModelAdmin):
     list_display = ["name", "require_sso", "require_signing_second_factor", "created_at"]
     list_filter = ["require_sso", "require_signing_second_factor"]
     search_fields = ["name"]
@@ -34,7 +42,7 @@ class OrganisationAdmin(admin.ModelAdmin):
 
 
 @admin.register(Membership)
-class MembershipAdmin(admin.ModelAdmin):
+class MembershipAdmin(MembershipAdminBase):
     list_display = ["user", "organisation", "role", "is_admin", "job_title"]
     list_filter = ["role", "is_admin", "organisation"]
     search_fields = ["user__username", "user__first_name", "user__last_name", "organisation__name"]
@@ -194,6 +202,8 @@ User = get_user_model()
 
 class UserMembershipInline(admin.TabularInline):
     model = Membership
+    form = FormsetMembershipForm
+    formset = MembershipFormSet
     extra = 0
     autocomplete_fields = ["organisation"]
 
@@ -202,7 +212,7 @@ admin.site.unregister(User)
 
 
 @admin.register(User)
-class PortalUserAdmin(UserAdmin):
+class PortalUserAdmin(MembershipSaving, UserAdmin):
     inlines = [UserMembershipInline]
     list_display = ["username", "first_name", "last_name", "email", "is_staff", "is_active"]
 

@@ -711,6 +711,8 @@ def post_data(name: str, user, agreement) -> dict:
             "organisation": membership.organisation_id,
             "role": membership.role,
             "job_title": membership.job_title,
+            # As it is: unticking the organisation's only administrator is refused.
+            **({"is_admin": "on"} if membership.is_admin else {}),
         }
     return {}
 

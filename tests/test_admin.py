@@ -7,8 +7,9 @@ from django.contrib import admin
 from django.contrib.admin.utils import label_for_field
 from django.urls import reverse
 
-from agreements.enums import AgreementStatus, Party
-from agreements.models import Agreement, AuditEvent, Organisation, Signature
+from agreements.enums import AgreementStatus, Party, Role
+from agreements.models import Agreement, AuditEvent, Membership, Organisation, Signature
+from agreements.team.models import OrganisationEvent, TeamAction
 from tests.factories import sign_agreement, submit_agreement
 
 
@@ -116,3 +117,96 @@ EMPTY_MEMBERSHIPS = {
     "memberships-TOTAL_FORMS": "0",
     "memberships-INITIAL_FORMS": "0",
 }
+
+
+# --- Memberships edited in the admin keep the team's rules (agreements.team.admin) ------
+
+
+def memberships_formset(organisation, **rows) -> dict:
+    """The organisation page's POST: its fields and every membership row as shown, with
+    ``rows`` (username -> changed fields, ``DELETE`` among them) applied."""
+    data = {"name": organisation.name, "memberships-INITIAL_FORMS": "0"}
+    memberships = list(organisation.memberships.select_related("user").order_by("pk"))
+    for index, membership in enumerate(memberships):
+        row = {
+            "id": membership.pk,
+            "organisation": organisation.pk,
+            "user": membership.user_id,
+            "role": membership.role,
+            "job_title": membership.job_title,
+            "is_admin": "on" if membership.is_admin else "",
+            **rows.get(membership.user.username, {}),
+        }
+        data |= {f"memberships-{index}-{name}": value for name, value in row.items() if value}
+    data["memberships-TOTAL_FORMS"] = data["memberships-INITIAL_FORMS"] = str(len(memberships))
+    return data
+
+
+def membership_of(username) -> Membership:
+    return Membership.objects.get(user__username=username)
+
+
+def test_the_admin_refuses_to_take_the_last_administrator_away(admin_client_demo):
+    management = membership_of("management")
+    url = reverse("admin:agreements_membership_change", args=[management.pk])
+
+    response = admin_client_demo.post(
+        url,
+        {
+            "user": management.user_id,
+            "organisation": management.organisation_id,
+            "role": management.role,
+            "job_title": management.job_title,
+        },  # "is_admin" unticked
+    )
+    removed = admin_client_demo.post(
+        reverse("admin:agreements_membership_delete", args=[management.pk]), {"post": "yes"}
+    )
+
+    assert response.status_code == 200
+    assert "ist die einzige Administration der Muster AG" in response.text
+    assert removed.status_code == 302 and removed.url == url
+    assert membership_of("management").is_admin
+    changelist = admin_client_demo.get(reverse("admin:agreements_membership_changelist"))
+    assert "delete_selected" not in changelist.text
+
+
+def test_the_admin_keeps_the_representative_of_an_sla_awaiting_signatures(
+    admin_client_demo, demo_agreement
+):
+    submit_agreement(demo_agreement)
+    organisation = demo_agreement.organisation
+    url = reverse("admin:agreements_organisation_change", args=[organisation.pk])
+
+    removed = admin_client_demo.post(url, memberships_formset(organisation, sales={"DELETE": "on"}))
+    demoted = admin_client_demo.post(
+        url, memberships_formset(organisation, sales={"role": Role.MANAGEMENT})
+    )
+
+    assert removed.status_code == demoted.status_code == 200
+    assert "vertritt Sales" in removed.text and "vertritt Sales" in demoted.text
+    assert membership_of("sales").role == Role.SALES
+
+
+def test_the_admin_hands_the_administration_over_in_one_save_and_logs_it(admin_client_demo):
+    organisation = Organisation.objects.get(name="Muster AG")
+    url = reverse("admin:agreements_organisation_change", args=[organisation.pk])
+
+    response = admin_client_demo.post(
+        url,
+        memberships_formset(
+            organisation, management={"is_admin": ""}, marketing={"is_admin": "on"}
+        ),
+    )
+
+    assert response.status_code == 302
+    assert membership_of("marketing").is_admin and not membership_of("management").is_admin
+    logged = OrganisationEvent.objects.filter(
+        organisation=organisation, action=TeamAction.MEMBER_CHANGED, actor__username="admin"
+    )
+    assert sorted(event.subject_name for event in logged) == ["Anna Keller", "Claudia Meier"]
+    # Unticking the new one again in the same way is refused: it is the last one now.
+    refused = admin_client_demo.post(
+        url, memberships_formset(organisation, marketing={"is_admin": ""})
+    )
+    assert "ist die einzige Administration der Muster AG" in refused.text

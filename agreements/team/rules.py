@@ -32,13 +32,19 @@ def refuse_losing_last_admin(membership: Membership) -> None:
         .exclude(pk=membership.pk)
     )
     if not others.exists():
-        raise TeamRefused(
-            _(
-                "%(name)s ist die einzige Administration der %(organisation)s. Ernennen Sie "
-                "zuerst eine weitere Person zur Organisationsadministration."
-            )
-            % {"name": person_name(membership.user), "organisation": membership.organisation}
+        raise last_admin_refused(membership)
+
+
+def last_admin_refused(membership: Membership) -> TeamRefused:
+    """The refusal of a change that would leave ``membership``'s organisation without an
+    administrator (``membership``: one of its administrators now)."""
+    return TeamRefused(
+        _(
+            "%(name)s ist die einzige Administration der %(organisation)s. Ernennen Sie "
+            "zuerst eine weitere Person zur Organisationsadministration."
         )
+        % {"name": person_name(membership.user), "organisation": membership.organisation}
+    )
 
 
 def refuse_losing_signing_role(membership: Membership, *, new_role: str | None) -> None:
