@@ -10,10 +10,8 @@ mails that member, by a task after the comment commits (``agreements.negotiation
 from __future__ import annotations
 
 import datetime
-import re
 from dataclasses import dataclass
 
-from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Count, Q
 from django.utils import timezone
@@ -23,12 +21,12 @@ from ..enums import AgreementStatus
 from ..models import Agreement
 from ..people import display_name
 from ..tasks.engine import enqueue_on_commit
+from .mentions import mentioned_members
 from .models import COMMENT_MAX_LENGTH, Comment, Thread
 from .sections import SECTION_BY_KEY
 
 # How long the author may still correct a comment; after that, a reply says it.
 EDIT_WINDOW = datetime.timedelta(minutes=15)
-MENTION = re.compile(r"@([\w.\-]+)")
 
 
 class CommentError(Exception):
@@ -129,34 +127,6 @@ def _comment_add(thread: Thread, user, body: str) -> Comment:
         for member in mentioned:
             enqueue_on_commit(mention_mail_task, comment_id=comment.pk, user_id=member.pk)
     return comment
-
-
-def mentioned_members(agreement: Agreement, body: str, *, exclude=None) -> list:
-    """The members of the organisation named with ``@`` in ``body``.
-
-    ``@`` is followed by a user name, a first name, or first and last name joined by a
-    dot (``@anna.keller``), in any case. A first name two members share names neither.
-    """
-    tokens = {token.casefold().rstrip(".-") for token in MENTION.findall(body)}
-    if not tokens:
-        return []
-    members = get_user_model().objects.filter(
-        memberships__organisation_id=agreement.organisation_id, is_active=True
-    )
-    first_names: dict[str, list] = {}
-    for member in members:
-        first_names.setdefault(member.first_name.casefold(), []).append(member)
-    found = {}
-    for member in members:
-        names = {
-            member.get_username().casefold(),
-            f"{member.first_name}.{member.last_name}".casefold(),
-        }
-        if len(first_names.get(member.first_name.casefold(), [])) == 1 and member.first_name:
-            names.add(member.first_name.casefold())
-        if names & tokens and (exclude is None or member.pk != exclude.pk):
-            found[member.pk] = member
-    return list(found.values())
 
 
 def _clean_body(body: str) -> str:

@@ -25,7 +25,7 @@ from ..people import display_name
 from ..permissions import can_view
 from ..tasks.engine import retried
 from ..tasks.recovery import enqueued_kwargs, sweep_register
-from .comments import mentioned_members
+from .mentions import mentioned_members
 from .models import Comment
 from .sections import SECTION_BY_KEY
 
