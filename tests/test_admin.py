@@ -10,7 +10,7 @@ from django.urls import reverse
 from agreements.enums import AgreementStatus, Party, Role
 from agreements.models import Agreement, AuditEvent, Membership, Organisation, Signature
 from agreements.team.models import OrganisationEvent, TeamAction
-from tests.factories import sign_agreement, submit_agreement
+from tests.factories import make_user, sign_agreement, submit_agreement
 
 
 @pytest.fixture
@@ -210,3 +210,27 @@ def test_the_admin_hands_the_administration_over_in_one_save_and_logs_it(admin_c
         url, memberships_formset(organisation, marketing={"is_admin": ""})
     )
     assert "ist die einzige Administration der Muster AG" in refused.text
+
+
+def test_a_person_added_in_the_admin_is_in_the_organisations_log(admin_client_demo):
+    organisation = Organisation.objects.get(name="Muster AG")
+    lea = make_user("lea", first_name="Lea", last_name="Frei")
+    data = memberships_formset(organisation)
+    new = int(data["memberships-TOTAL_FORMS"])
+    data |= {
+        f"memberships-{new}-organisation": organisation.pk,
+        f"memberships-{new}-user": lea.pk,
+        f"memberships-{new}-role": Role.MARKETING,
+        f"memberships-{new}-job_title": " Content ",
+        "memberships-TOTAL_FORMS": str(new + 1),
+    }
+
+    response = admin_client_demo.post(
+        reverse("admin:agreements_organisation_change", args=[organisation.pk]), data
+    )
+
+    assert response.status_code == 302
+    assert membership_of("lea").job_title == "Content"
+    event = OrganisationEvent.objects.get(organisation=organisation, action=TeamAction.MEMBER_ADDED)
+    assert (event.actor_name, event.subject_name) == ("admin@muster.example", "Lea Frei")
+    assert event.changes == ["Rolle: Marketing"]

@@ -6,7 +6,7 @@ Staff may still change memberships in the admin (the organisation's page, the pe
 page, the list of memberships): ``MembershipAdminForm``, ``MembershipFormSet`` and
 ``MembershipSaving`` hold them to the same rules (the last administrator stays, a
 representative of an SLA awaiting signatures keeps the role) and save changes and
-removals through ``domain``, so they are in the organisation's log as well.
+removals (and additions) through ``domain``, so they are in the organisation's log as well.
 """
 
 from django import forms
@@ -133,7 +133,7 @@ class MembershipFormSet(BaseInlineFormSet):
 
 class MembershipSaving:
     """For a ``ModelAdmin`` with a ``MembershipFormSet``: its rows saved through the team's
-    domain (changes and removals logged for the organisation). Promotions go first, so an
+    domain (additions, changes and removals logged for the organisation). Promotions go first, so an
     administrator may hand the role over in one save."""
 
     def save_formset(self, request, form, formset, change):
@@ -141,7 +141,7 @@ class MembershipSaving:
             return super().save_formset(request, form, formset, change)
         formset.save(commit=False)
         for membership in formset.new_objects:
-            membership.save()
+            domain.membership_add(membership, actor=request.user)
         changes = sorted(formset.changed_objects, key=lambda item: not item[0].is_admin)
         for membership, _fields in changes:
             _change(membership, actor=request.user)
@@ -161,7 +161,7 @@ def _change(membership: Membership, *, actor) -> None:
 
 
 class MembershipAdminBase(admin.ModelAdmin):
-    """The list of memberships: changed and removed through the team's domain."""
+    """The list of memberships: added, changed and removed through the team's domain."""
 
     form = MembershipAdminForm
 
@@ -169,7 +169,7 @@ class MembershipAdminBase(admin.ModelAdmin):
         if change:
             _change(obj, actor=request.user)
         else:
-            super().save_model(request, obj, form, change)
+            domain.membership_add(obj, actor=request.user)
 
     def get_actions(self, request):
         actions = super().get_actions(request)

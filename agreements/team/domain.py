@@ -196,6 +196,26 @@ def invitation_accept_new_account(
     return user
 
 
+def membership_add(membership: Membership, *, actor) -> Membership:
+    """Save ``membership`` (new: an existing account, an organisation, a role); logged.
+
+    Staff add people this way in the admin; the Team page invites them instead.
+    """
+    with transaction.atomic():
+        organisation = _lock(membership.organisation_id)
+        membership.job_title = membership.job_title.strip()
+        membership.full_clean()
+        membership.save()
+        _record(
+            organisation=organisation,
+            action=TeamAction.MEMBER_ADDED,
+            actor=actor,
+            subject=membership.user,
+            details=_membership_details(membership),
+        )
+    return membership
+
+
 def membership_change(
     *, membership: Membership, actor, role: str, job_title: str, is_admin: bool
 ) -> Membership:

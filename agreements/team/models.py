@@ -121,6 +121,7 @@ class TeamAction(models.TextChoices):
     INVITATION_RESENT = "invitation_resent", _("Einladung erneut gesendet")
     INVITATION_REVOKED = "invitation_revoked", _("Einladung widerrufen")
     INVITATION_ACCEPTED = "invitation_accepted", _("Beigetreten")
+    MEMBER_ADDED = "member_added", _("Mitglied hinzugefügt")
     MEMBER_CHANGED = "member_changed", _("Mitglied geändert")
     MEMBER_REMOVED = "member_removed", _("Aus der Organisation entfernt")
 
@@ -185,7 +186,8 @@ class OrganisationEvent(models.Model):
                 for name, (before, after) in self.details.items()
                 if name in _FIELD_LABELS
             ]
-        if self.action in (TeamAction.INVITED, TeamAction.MEMBER_REMOVED) and self.details:
+        with_role = (TeamAction.INVITED, TeamAction.MEMBER_ADDED, TeamAction.MEMBER_REMOVED)
+        if self.action in with_role and self.details:
             return [f"{_FIELD_LABELS['role']}: {_shown('role', self.details.get('role'))}"]
         return []
 
