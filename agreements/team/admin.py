@@ -5,8 +5,8 @@ Teams are changed on the Team page, where the rules hold (``agreements.team.doma
 Staff may still change memberships in the admin (the organisation's page, the person's
 page, the list of memberships): ``MembershipAdminForm``, ``MembershipFormSet`` and
 ``MembershipSaving`` hold them to the same rules (the last administrator stays, a
-representative of an SLA awaiting signatures keeps the role) and save changes and
-removals (and additions) through ``domain``, so they are in the organisation's log as well.
+representative of an SLA awaiting signatures keeps the role) and save additions, changes
+and removals through ``domain``, so they are in the organisation's log as well.
 """
 
 from django import forms
