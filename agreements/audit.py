@@ -272,6 +272,13 @@ def _changed_message(sequence: int) -> str:
     return gettext("Ereignis Nr. %(n)d wurde nach dem Eintrag verändert.") % {"n": sequence}
 
 
+def _inserted_message(sequence: int) -> str:
+    return gettext(
+        "Ereignis Nr. %(n)d steht nicht im verzeichneten Stand des Protokolls "
+        "(nachträglich eingefügt)."
+    ) % {"n": sequence}
+
+
 def _head_problem(agreement, last: AuditEvent | None) -> tuple[int, str] | None:
     """Whether the trail ends where the agreement row says it ended (its head)."""
     head = agreement.audit_head_sequence
@@ -286,14 +293,7 @@ def _head_problem(agreement, last: AuditEvent | None) -> tuple[int, str] | None:
             % {"last": count, "head": head},
         )
     if count > head:
-        return (
-            head + 1,
-            gettext(
-                "Ereignis Nr. %(n)d steht nicht im verzeichneten Stand des Protokolls "
-                "(nachträglich eingefügt)."
-            )
-            % {"n": head + 1},
-        )
+        return head + 1, _inserted_message(head + 1)
     if last is not None and last.hash != agreement.audit_head_hash:
         return (
             count,
@@ -304,15 +304,7 @@ def _head_problem(agreement, last: AuditEvent | None) -> tuple[int, str] | None:
 
 def _tail_problem(after_head: list[AuditEvent]) -> tuple[int, str] | None:
     if after_head:
-        sequence = after_head[0].sequence
-        return (
-            sequence,
-            gettext(
-                "Ereignis Nr. %(n)d steht nicht im verzeichneten Stand des Protokolls "
-                "(nachträglich eingefügt)."
-            )
-            % {"n": sequence},
-        )
+        return after_head[0].sequence, _inserted_message(after_head[0].sequence)
     return None
 
 

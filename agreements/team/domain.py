@@ -1,11 +1,12 @@
 """Every change of a team, one function each: create an organisation, invite, resend,
-revoke, accept, change a member, remove one.
+revoke, accept, add a member (staff), change a member, remove one.
 
 Each runs in one transaction holding the organisation's row lock, so the rules
 (``agreements.team.rules``) see the team as it is, writes its ``OrganisationEvent``
 and, where an invitation mail is due, enqueues its task once the transaction commits.
-The Team page, the page "Neue Organisation" and ``manage.py create_organisation`` call
-these; besides them only the demo data and the Django admin write memberships.
+The Team page, the page "Neue Organisation", ``manage.py create_organisation`` and the
+Django admin (``agreements.team.admin``) call these; besides them only the demo data
+writes memberships.
 """
 
 from __future__ import annotations
